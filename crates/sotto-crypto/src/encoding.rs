@@ -37,7 +37,10 @@ pub(crate) fn array<const N: usize>(
 macro_rules! serde_via_str {
     ($ty:ty) => {
         impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
                 s.collect_str(self)
             }
         }

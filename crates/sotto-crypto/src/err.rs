@@ -103,7 +103,9 @@ pub enum Error {
         found: String,
     },
     /// Three words of a recovery phrase do not encode a 32-bit value.
-    #[error("words {first}-{last} of the recovery phrase do not form a valid group; check for a typo")]
+    #[error(
+        "words {first}-{last} of the recovery phrase do not form a valid group; check for a typo"
+    )]
     PhraseOutOfRange {
         /// 1-based position of the group's first word.
         first: usize,

@@ -193,7 +193,10 @@ mod tests {
             Seed::from_bytes(&[0; 17]),
             Err(Error::BadLength { actual: 17, .. })
         ));
-        assert_eq!(format!("{:?}", Seed::Standard([7; 16])), "Seed::Standard(..)");
+        assert_eq!(
+            format!("{:?}", Seed::Standard([7; 16])),
+            "Seed::Standard(..)"
+        );
     }
 
     #[test]

@@ -100,9 +100,11 @@ impl X25519PublicKey {
     /// The Ed25519 point with this u-coordinate and sign bit 0 ("XEd25519 positive" form), as
     /// SOGS uses to find the blinded ID of a `05` account (`sogs.md` §2.4).
     pub fn to_ed25519_positive(&self) -> Result<Ed25519PublicKey> {
-        let point = MontgomeryPoint(self.0).to_edwards(0).ok_or(Error::BadPoint {
-            what: "X25519 public key",
-        })?;
+        let point = MontgomeryPoint(self.0)
+            .to_edwards(0)
+            .ok_or(Error::BadPoint {
+                what: "X25519 public key",
+            })?;
         Ok(Ed25519PublicKey(point.compress().to_bytes()))
     }
 }
@@ -289,7 +291,7 @@ mod tests {
     fn session_id_round_trip_and_errors() {
         let id: SessionId = SID.parse().unwrap();
         assert_eq!(id.to_string(), SID);
-        assert_eq!(SID.to_uppercase().replacen("05", "05", 1).parse::<SessionId>().unwrap(), id);
+        assert_eq!(SID.to_uppercase().parse::<SessionId>().unwrap(), id);
         assert!(matches!(
             SID.replacen("05", "15", 1).parse::<SessionId>(),
             Err(Error::BadPrefix { .. })
@@ -317,8 +319,14 @@ mod tests {
         assert_eq!(id.kind(), BlindingKind::Blind15);
         assert_eq!(id.to_string(), s15);
         let s25 = s15.replacen("15", "25", 1);
-        assert_eq!(s25.parse::<BlindedId>().unwrap().kind(), BlindingKind::Blind25);
-        assert!(matches!(SID.parse::<BlindedId>(), Err(Error::BadPrefix { .. })));
+        assert_eq!(
+            s25.parse::<BlindedId>().unwrap().kind(),
+            BlindingKind::Blind25
+        );
+        assert!(matches!(
+            SID.parse::<BlindedId>(),
+            Err(Error::BadPrefix { .. })
+        ));
         assert!("é".repeat(33).parse::<BlindedId>().is_err());
         assert_eq!(
             serde_json::from_str::<BlindedId>(&serde_json::to_string(&id).unwrap()).unwrap(),
