@@ -1,1 +1,3 @@
+//! The `sotto` command.
+
 fn main() {}

@@ -1,1 +1,3 @@
+//! Benchmarks (filled in later).
+
 fn main() {}
