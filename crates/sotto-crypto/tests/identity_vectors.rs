@@ -1,5 +1,7 @@
 //! Identity known-answer vectors from `shared/protocol/client.md` §1.1.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use sotto_crypto::{Identity, Seed};
 
 /// (seed16, Ed25519 public key, Session ID).
