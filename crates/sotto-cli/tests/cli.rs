@@ -247,3 +247,23 @@ fn bad_input_gives_one_clear_line() {
     let err = fails(&[&base[..], &["--to", OTHER_ID, "--timestamp", "soon"]].concat());
     assert!(err.contains("timestamp"), "{err}");
 }
+
+/// A message made by a real Session client (session-ios's test vector, client.md §3.5):
+/// unpadded content, decrypted with the iOS test account's 32-byte Ed25519 seed.
+#[test]
+fn decrypts_a_session_ios_message() {
+    let data = concat!(
+        "CAESvwEKABIAGrYBCAYSACjQiOyP9yM4AUKmAfjX/WXVFs+QE5Eh54Esw9/N",
+        "lYza3k8MOvcRAI7y8k0JzLsm/KpXxKP7Zx7+5YyII9sCRXzFK2U4/X9SSMN088YEr/5wKoDfL5q",
+        "PQbN70aa59WS8YE+yWcniQO0KXfAzr6Acn40fsa9BMr9tnQLfvxY8vD7qBz9iEOV9jTxPzxUoD+",
+        "JelIbsv2qlkOl9vs166NC/Y772NZmUAR5u1ewL4SYEWkqX5R4gAA==",
+    );
+    let seed = "c010d89eccbaf5d1c6d19df766c6eedf965d4a28a56f87c9fc819edb59896dd9";
+    let v = json(&["msg", "decrypt", "--seed", seed, "--data", data]);
+    assert_eq!(
+        v["sender"],
+        "0588672ccb97f40bb57238989226cf429b575ba355443f47bc76c5ab144a96c65b"
+    );
+    assert_eq!(v["text"], "TestMessage");
+    assert_eq!(v["timestamp"], 1_234_567_890_000u64);
+}

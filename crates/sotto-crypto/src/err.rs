@@ -115,9 +115,6 @@ pub enum Error {
     /// An onion-layer encryption type we do not know.
     #[error("unknown encryption type {0:?} (expected \"aes-gcm\" or \"xchacha20\")")]
     UnknownEncType(String),
-    /// An X-SOGS authentication header failed to verify; the string is PySOGS's exact message.
-    #[error("{0}")]
-    SogsAuth(&'static str),
 }
 
 /// Shorthand for results of this crate.
