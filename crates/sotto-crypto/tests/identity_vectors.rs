@@ -75,3 +75,28 @@ fn x25519_secret_is_clamped_and_matches_public() {
         assert_eq!(&public, id.x25519_public().as_bytes());
     }
 }
+
+/// Storage-RPC request signatures by the account key (client.md §4, derived, Ed25519 is
+/// deterministic): `"retrieve" ‖ ns (omitted for 0) ‖ timestamp`.
+#[test]
+fn retrieve_signatures() {
+    use base64::Engine as _;
+    let id = Identity::from_seed(&Seed::from_hex("0123456789abcdef0123456789abcdef").unwrap());
+    let b64 = base64::engine::general_purpose::STANDARD;
+    assert_eq!(
+        b64.encode(id.sign(b"retrieve1700000000000")),
+        "WyOyu+IdImmQ8OV7AdFy6O5bTGN2pn7r6UQdyVYaZIkW25BqP1rzts9nJJOT85kCiurH2eozd2DV7Mhds7fGAg=="
+    );
+    assert_eq!(
+        b64.encode(id.sign(b"retrieve21700000000000")),
+        "S7ta+HqpLQgbDJD7ApyYSI/yIfQAf0Aa0y6eUkXIHoncSHSpWGo0tq6YmjsZWlj5pXqlTjzunQrBjPIcmDwUDw=="
+    );
+    let sig = id.sign(b"retrieve1700000000000");
+    id.ed25519_public()
+        .verify(b"retrieve1700000000000", &sig, "test")
+        .unwrap();
+    assert!(id
+        .ed25519_public()
+        .verify(b"retrieve1700000000001", &sig, "test")
+        .is_err());
+}
