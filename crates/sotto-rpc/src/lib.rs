@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+
+mod auth;
+mod err;
+mod hash;
+mod ids;
+pub mod limits;
+mod params;
+mod request;
+
+pub use auth::Auth;
+pub use err::{Result, RpcError};
+pub use hash::{is_valid_message_hash, message_hash, MESSAGE_HASH_LEN};
+pub use ids::{AccountId, BadAccountId, Namespace, NamespaceSelector};
+pub use request::{Delete, Expire, ExpireMode, GetExpiries, NamespaceOp, Request, Retrieve, Store};
