@@ -18,6 +18,20 @@ pub enum Error {
         /// The newest version this program knows.
         supported: i64,
     },
+    /// The key file exists but does not hold a 32-byte key.
+    #[error("{path} must hold a 32-byte key, found {len} bytes")]
+    BadKeyFile {
+        /// The file.
+        path: String,
+        /// Its length.
+        len: usize,
+    },
+    /// The TLS certificate could not be made or loaded.
+    #[error("TLS certificate: {0}")]
+    Tls(String),
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),

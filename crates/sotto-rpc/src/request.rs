@@ -595,23 +595,17 @@ fn parse_store(p: Params<'_>) -> Result<Store> {
 fn parse_retrieve(p: Params<'_>) -> Result<Retrieve> {
     let account = p.account(true)?;
     let namespace = p.namespace("namespace")?.unwrap_or_default();
-    let wants_auth = p.has("pubkey_ed25519")
-        || p.has("signature")
-        || p.has("timestamp")
-        || !namespace.is_no_auth_retrieve();
-    let auth = if wants_auth {
-        let auth = Auth::parse(p, &account).map_err(|e| {
-            if e.body() == "invalid request: Required field 'signature' missing" {
-                RpcError::new(401, "retrieve: request signature required")
-            } else {
-                e
-            }
-        })?;
+    // A missing signature is not a parse error: `check` answers 401 where one is required
+    // (storage-rpc.md §3.2), so a batch reports it per subrequest.
+    let auth = if p.has("signature") {
+        let auth = Auth::parse(p, &account)?;
         let ts = p
             .timestamp("timestamp")?
             .ok_or_else(|| missing("timestamp"))?;
         Some((auth, ts))
     } else {
+        // Still validate what was given.
+        p.timestamp("timestamp")?;
         None
     };
     let last_hash = match (p.string("last_hash")?, p.string("lastHash")?) {
@@ -739,7 +733,12 @@ fn parse_batch(params: &Map<String, Value>) -> Result<Vec<Request>> {
                     "Invalid batch request: subrequests must have method/params keys",
                 ));
             };
-            Request::parse_method(method, params, false)
+            match Request::parse_method(method, params, false) {
+                Err(e) if e.body() == format!("no method {method}") => Err(RpcError::invalid(
+                    format!("Invalid batch subrequest: invalid method \"{method}\""),
+                )),
+                other => other,
+            }
         })
         .collect()
 }

@@ -189,9 +189,13 @@ fn signed_retrieve_as_a_client_sends_it() {
 
     // Unsigned retrieve: refused for namespace 0, allowed for -10.
     let unsigned = json!({"pubkey": id.session_id().to_string()});
+    let e = parse(json!({"method": "retrieve", "params": unsigned}))
+        .unwrap()
+        .check(NOW)
+        .unwrap_err();
     assert_eq!(
-        err(json!({"method": "retrieve", "params": unsigned})),
-        (401, "retrieve: request signature required".to_owned())
+        (e.status(), e.body()),
+        (401, "retrieve: request signature required")
     );
     let mut legacy = unsigned.clone();
     legacy["namespace"] = json!(-10);
@@ -535,6 +539,10 @@ fn batch_rules() {
     assert_eq!(
         batch(json!([{"method": "batch", "params": {"requests": []}}])),
         invalid("Invalid batch subrequest: subrequests may not contain meta-requests")
+    );
+    assert_eq!(
+        batch(json!([{"method": "frob", "params": {}}])),
+        invalid("Invalid batch subrequest: invalid method \"frob\"")
     );
     // A subrequest's own parameter errors surface as they are.
     assert_eq!(

@@ -1,0 +1,301 @@
+//! The HTTPS shell over [`Node`]: routes, per-IP rate limiting, body limits, metrics, and the
+//! TLS accept loop with graceful shutdown.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::to_bytes;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use prometheus::{Encoder as _, HistogramVec, IntCounterVec, IntGauge, Registry, TextEncoder};
+use sotto_rpc::limits::MAX_REQUEST_BODY;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::service::{Body, Node, Reply};
+
+/// The `Server` header of every reply.
+pub const SERVER_HEADER: &str = concat!("sotto-node/", env!("CARGO_PKG_VERSION"));
+/// How long shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A token bucket per client IP (oxen-storage-server `rate_limiter.h`).
+#[derive(Debug)]
+pub struct RateLimiter {
+    burst: f64,
+    per_sec: f64,
+    max_clients: usize,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `burst` requests at once and `per_sec` per second after.
+    pub fn new(burst: u32, per_sec: u32, max_clients: usize) -> Self {
+        Self {
+            burst: f64::from(burst),
+            per_sec: f64::from(per_sec),
+            max_clients,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take one token for `ip` at `now`; false if it has none left.
+    pub fn allow(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() >= self.max_clients && !buckets.contains_key(&ip) {
+            // Forget clients whose bucket has refilled: they are indistinguishable from new ones.
+            let (burst, per_sec) = (self.burst, self.per_sec);
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.saturating_duration_since(*at).as_secs_f64() * per_sec < burst
+            });
+            if buckets.len() >= self.max_clients {
+                return false;
+            }
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
+        let refilled = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * self.per_sec)
+            .min(self.burst);
+        *at = now;
+        if refilled < 1.0 {
+            *tokens = refilled;
+            return false;
+        }
+        *tokens = refilled - 1.0;
+        true
+    }
+}
+
+/// The node's Prometheus metrics.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    seconds: HistogramVec,
+    /// Messages in the database (refreshed by the expiry sweep).
+    pub messages: IntGauge,
+}
+
+impl Metrics {
+    /// Register the node's metrics.
+    pub fn new() -> anyhow::Result<Self> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            prometheus::Opts::new("sotto_node_requests_total", "Requests by path and status"),
+            &["path", "status"],
+        )?;
+        let seconds = HistogramVec::new(
+            prometheus::HistogramOpts::new("sotto_node_request_seconds", "Request handling time")
+                .buckets(vec![
+                    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5,
+                ]),
+            &["path"],
+        )?;
+        let messages = IntGauge::new("sotto_node_messages", "Messages stored")?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(seconds.clone()))?;
+        registry.register(Box::new(messages.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            seconds,
+            messages,
+        })
+    }
+
+    fn observe(&self, path: &str, status: u16, started: Instant) {
+        self.requests
+            .with_label_values(&[path, &status.to_string()])
+            .inc();
+        self.seconds
+            .with_label_values(&[path])
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// The text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        // Encoding into a Vec cannot fail.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The node.
+    pub node: Arc<Node>,
+    /// Per-IP limits.
+    pub limiter: Arc<RateLimiter>,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+/// Current Unix time in ms.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn text(status: u16, body: impl Into<String>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+        body.into(),
+    )
+        .into_response()
+}
+
+fn reply_response(reply: Reply) -> Response {
+    match reply.body {
+        Body::Text(t) => text(reply.status, t),
+        Body::Json(v) => {
+            let status =
+                StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (
+                status,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                v.to_string(),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn storage_rpc(
+    State(state): State<AppState>,
+    Extension(peer): Extension<SocketAddr>,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let response = storage_rpc_inner(&state, peer, request).await;
+    state
+        .metrics
+        .observe("/storage_rpc/v1", response.status().as_u16(), started);
+    response
+}
+
+async fn storage_rpc_inner(state: &AppState, peer: SocketAddr, request: Request) -> Response {
+    if !state.limiter.allow(peer.ip(), Instant::now()) {
+        return text(429, "Too Many Requests");
+    }
+    if request.headers().contains_key("x-loki-long-poll") {
+        return text(
+            410,
+            "long polling is no longer supported, client upgrade required",
+        );
+    }
+    let Ok(body) = to_bytes(request.into_body(), MAX_REQUEST_BODY).await else {
+        return text(413, "Request body too large");
+    };
+    let node = Arc::clone(&state.node);
+    match tokio::task::spawn_blocking(move || node.handle(&body, now_ms())).await {
+        Ok(reply) => reply_response(reply),
+        Err(e) => {
+            tracing::error!(error = %e, "request handler failed");
+            text(500, "request failed")
+        }
+    }
+}
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    text(404, format!("{method} {} Not Found", uri.path()))
+}
+
+/// The HTTPS routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/storage_rpc/v1", post(storage_rpc))
+        .route(
+            "/get_stats/v1",
+            get(|| async { axum::Json(serde_json::json!({"version": "2.8.0"})) }),
+        )
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(
+            |mut r: Response| async move {
+                r.headers_mut()
+                    .insert(header::SERVER, HeaderValue::from_static(SERVER_HEADER));
+                r
+            },
+        ))
+        .with_state(state)
+}
+
+/// The plain-HTTP metrics routes.
+pub fn metrics_router(metrics: Metrics) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let metrics = metrics.clone();
+            async move { metrics.render() }
+        }),
+    )
+}
+
+/// Serve `router` over TLS on `listener` until `shutdown` turns true, then let requests in
+/// flight finish (up to [`SHUTDOWN_GRACE`]).
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let acceptor = TlsAcceptor::from(tls);
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => break,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let acceptor = acceptor.clone();
+        let service = TowerToHyperService::new(router.clone().layer(Extension(peer)));
+        let mut stop = shutdown.clone();
+        connections.spawn(async move {
+            let Ok(Ok(tls)) =
+                tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
+            else {
+                return;
+            };
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+        // Reap finished connections so the set does not grow without bound.
+        while connections.try_join_next().is_some() {}
+    }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+}

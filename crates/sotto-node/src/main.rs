@@ -1,0 +1,210 @@
+//! `sotto-node`: a Session-compatible service node.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use sotto_node::config::{Config, RunArgs, DEFAULT_DATA_DIR};
+use sotto_node::http::{self, AppState, Metrics, RateLimiter};
+use sotto_node::keys::NodeKeys;
+use sotto_node::service::{Node, SelfInfo};
+use sotto_node::store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Sotto service node: stores messages for its swarm's accounts and answers the storage RPC.
+#[derive(Debug, Parser)]
+#[command(name = "sotto-node", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the node's keys if absent and print its public keys as JSON.
+    Keys {
+        /// Data directory [default: sotto-node-data].
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<std::path::PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Keys { data_dir }) => print_keys(data_dir),
+        None => run(&cli.run),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sotto-node: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_keys(dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+    let keys = NodeKeys::load_or_create(&dir).context("cannot load or create the node keys")?;
+    let out = serde_json::json!({
+        "pubkey_ed25519": keys.ed25519().to_hex(),
+        "pubkey_x25519": keys.x25519().to_hex(),
+    });
+    println!("{out}");
+    Ok(())
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let config = Config::resolve(args)?;
+    if !config.standalone {
+        anyhow::bail!(
+            "registry mode is not available yet: run with --standalone (a network of one node)"
+        );
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let keys = NodeKeys::load_or_create(&config.data_dir)?;
+    let tls = sotto_node::tls::server_config(&config.data_dir)?;
+    if let Some(path) = &config.static_nodes {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let nodes: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        let count = nodes
+            .get("service_node_states")
+            .and_then(|v| v.as_array())
+            .with_context(|| format!("{}: no service_node_states list", path.display()))?
+            .len();
+        tracing::info!(count, "static nodes loaded");
+    }
+    let store = Store::open(
+        &config.data_dir.join("messages.db"),
+        &StoreOptions {
+            max_bytes: config.max_db_bytes,
+            durability: config.durability,
+        },
+    )?;
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    let node = Arc::new(Node::new(
+        keys,
+        store,
+        SelfInfo {
+            ip: local.ip().to_string(),
+            port: local.port(),
+        },
+    ));
+    let metrics = Metrics::new()?;
+    let state = AppState {
+        node: Arc::clone(&node),
+        limiter: Arc::new(RateLimiter::new(
+            config.rate_burst,
+            config.rate_per_sec,
+            sotto_node::config::DEFAULT_RATE_CLIENTS,
+        )),
+        metrics: metrics.clone(),
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    if let Some(addr) = config.metrics_listen {
+        let metrics_listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let mut stop = stop_rx.clone();
+        let router = http::metrics_router(metrics.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(metrics_listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.changed().await;
+                })
+                .await;
+        });
+    }
+
+    let sweeper = {
+        let node = Arc::clone(&node);
+        let metrics = metrics.clone();
+        let every = Duration::from_secs(config.cleanup_secs);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let node = Arc::clone(&node);
+                let swept = tokio::task::spawn_blocking(move || {
+                    node.with_store(|s| {
+                        let cleaned = s.clean_expired(http::now_ms())?;
+                        Ok::<_, sotto_node::Error>((cleaned, s.message_count()?))
+                    })
+                })
+                .await;
+                match swept {
+                    Ok(Ok((cleaned, count))) => {
+                        metrics
+                            .messages
+                            .set(i64::try_from(count).unwrap_or(i64::MAX));
+                        if cleaned > 0 {
+                            tracing::debug!(cleaned, "expired messages removed");
+                        }
+                    }
+                    Ok(Err(e)) => tracing::error!(error = %e, "expiry sweep failed"),
+                    Err(e) => tracing::error!(error = %e, "expiry sweep panicked"),
+                }
+            }
+        })
+    };
+
+    tracing::info!(
+        ed25519 = %node.keys().ed25519(),
+        listen = %local,
+        "sotto-node serving (standalone)"
+    );
+    // Scripts and tests read the bound address from this line.
+    println!("listening on https://{local}");
+    std::io::stdout().flush()?;
+
+    let server = tokio::spawn(http::serve_tls(listener, tls, http::router(state), stop_rx));
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    sweeper.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

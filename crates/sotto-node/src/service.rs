@@ -1,0 +1,374 @@
+//! The storage RPC engine, independent of any transport: a request body in, a status and body
+//! out. HTTPS is a thin shell over [`Node::handle`]; QUIC or OxenMQ would be another.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+use sotto_rpc::limits::TTL_MAX_PRIVATE_MS;
+use sotto_rpc::{message_hash, Namespace, NamespaceSelector, Request, RpcError};
+
+use crate::keys::NodeKeys;
+use crate::store::{ExpireMode, RetrieveLimits, Store};
+
+/// The storage-server version we are compatible with, as `info` reports it.
+pub const COMPAT_VERSION: [u32; 3] = [2, 8, 0];
+/// The network version (hard fork) whose RPC we implement: per-message expiry lists need 19.4.
+pub const NETWORK_VERSION: [u32; 2] = [19, 3];
+/// Swarm ID reported in standalone mode, where one swarm holds every account.
+pub const STANDALONE_SWARM: u64 = 0;
+
+/// An answer: status and JSON or plain-text body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Body,
+}
+
+/// A reply body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// `application/json`.
+    Json(Value),
+    /// `text/plain`.
+    Text(String),
+}
+
+impl Reply {
+    fn json(status: u16, value: Value) -> Self {
+        Self {
+            status,
+            body: Body::Json(value),
+        }
+    }
+
+    fn error(err: &RpcError) -> Self {
+        Self {
+            status: err.status(),
+            body: Body::Text(err.body().to_owned()),
+        }
+    }
+
+    /// `{"code", "body"}` as a batch result.
+    fn as_subresult(&self) -> Value {
+        let body = match &self.body {
+            Body::Json(v) => v.clone(),
+            Body::Text(t) => Value::String(t.clone()),
+        };
+        json!({"code": self.status, "body": body})
+    }
+}
+
+/// How this node describes itself in `get_swarm`.
+#[derive(Clone, Debug)]
+pub struct SelfInfo {
+    /// Public IP address clients should use.
+    pub ip: String,
+    /// HTTPS port.
+    pub port: u16,
+}
+
+/// A storage node: keys, storage and its place in the network.
+pub struct Node {
+    keys: NodeKeys,
+    store: Mutex<Store>,
+    me: SelfInfo,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// A node over `store`.
+    pub fn new(keys: NodeKeys, store: Store, me: SelfInfo) -> Self {
+        Self {
+            keys,
+            store: Mutex::new(store),
+            me,
+        }
+    }
+
+    /// The node's keys.
+    pub fn keys(&self) -> &NodeKeys {
+        &self.keys
+    }
+
+    /// Run `f` on the store. A panic in another request cannot have left the store inconsistent
+    /// (every write is one transaction), so a poisoned lock is taken over.
+    pub fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        let guard = self
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&guard)
+    }
+
+    /// Handle a `/storage_rpc/v1` body at node time `now` (ms).
+    pub fn handle(&self, body: &[u8], now: i64) -> Reply {
+        match Request::parse(body) {
+            Ok(req) => self.dispatch(&req, now),
+            Err(e) => Reply::error(&e),
+        }
+    }
+
+    fn dispatch(&self, req: &Request, now: i64) -> Reply {
+        match req {
+            Request::Batch(subs) => {
+                let results: Vec<Value> = subs
+                    .iter()
+                    .map(|r| self.dispatch(r, now).as_subresult())
+                    .collect();
+                Reply::json(200, json!({"results": results}))
+            }
+            Request::Sequence(subs) => {
+                let mut results = Vec::new();
+                for sub in subs {
+                    let reply = self.dispatch(sub, now);
+                    let ok = (200..300).contains(&reply.status);
+                    results.push(reply.as_subresult());
+                    if !ok {
+                        break;
+                    }
+                }
+                Reply::json(200, json!({"results": results}))
+            }
+            single => match single.check(now).and_then(|()| self.execute(single, now)) {
+                Ok(reply) => reply,
+                Err(e) => Reply::error(&e),
+            },
+        }
+    }
+
+    fn sign_b64(&self, msg: &str) -> String {
+        STANDARD.encode(self.keys.sign(msg.as_bytes()))
+    }
+
+    /// `{"swarm": {me: entry}}` plus the misc fields.
+    fn swarm_reply(&self, status: u16, entry: Value, now: i64) -> Reply {
+        let mut swarm = Map::new();
+        swarm.insert(self.keys.ed25519().to_hex(), entry);
+        with_misc(status, json!({"swarm": swarm}), now)
+    }
+
+    fn execute(&self, req: &Request, now: i64) -> Result<Reply, RpcError> {
+        let db = |e: crate::Error| match e {
+            crate::Error::StorageFull { .. } => RpcError::new(507, "Insufficient storage"),
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                RpcError::new(500, "request failed")
+            }
+        };
+        match req {
+            Request::Store(r) => {
+                let hash = message_hash(&r.account, r.namespace, &r.data);
+                let outcome = self
+                    .with_store(|s| {
+                        if r.namespace.is_public_outbox() {
+                            // A public outbox holds only the owner's latest message.
+                            s.delete_all(r.account.as_bytes(), Some(r.namespace.0), None)?;
+                        }
+                        s.store(
+                            r.account.as_bytes(),
+                            r.namespace.0,
+                            &hash,
+                            r.timestamp,
+                            r.expiry,
+                            &r.data,
+                        )
+                    })
+                    .map_err(db)?;
+                let mut entry = json!({
+                    "hash": hash,
+                    "signature": self.sign_b64(&hash),
+                    "expiry": outcome.expiry,
+                    "t": now,
+                });
+                if outcome.already {
+                    set(&mut entry, "already", json!(true));
+                }
+                let mut reply = self.swarm_reply(200, entry, now);
+                if let Body::Json(v) = &mut reply.body {
+                    set(v, "hash", json!(hash));
+                }
+                Ok(reply)
+            }
+            Request::Retrieve(r) => {
+                let limits = RetrieveLimits {
+                    max_count: usize::try_from(r.max_count).unwrap_or(usize::MAX),
+                    max_size: r.size_budget(),
+                };
+                let page = self
+                    .with_store(|s| {
+                        s.retrieve(
+                            r.account.as_bytes(),
+                            r.namespace.0,
+                            r.last_hash.as_deref(),
+                            limits,
+                            now,
+                        )
+                    })
+                    .map_err(db)?;
+                let messages: Vec<Value> = page
+                    .messages
+                    .iter()
+                    .map(|m| {
+                        json!({"hash": m.hash, "timestamp": m.timestamp,
+                               "expiration": m.expiry, "data": STANDARD.encode(&m.data)})
+                    })
+                    .collect();
+                Ok(with_misc(
+                    200,
+                    json!({"messages": messages, "more": page.more}),
+                    now,
+                ))
+            }
+            Request::Delete(r) => {
+                let deleted = self
+                    .with_store(|s| s.delete(r.account.as_bytes(), &r.messages))
+                    .map_err(db)?;
+                let msg = format!("{}{}{}", r.account, r.messages.concat(), deleted.concat());
+                let status = if r.required && deleted.is_empty() {
+                    404
+                } else {
+                    200
+                };
+                let entry = json!({"deleted": deleted, "signature": self.sign_b64(&msg)});
+                Ok(self.swarm_reply(status, entry, now))
+            }
+            Request::DeleteAll(r) | Request::DeleteBefore(r) => {
+                let before = matches!(req, Request::DeleteBefore(_)).then_some(r.time);
+                let ns = one_namespace(r.namespace);
+                let deleted = self
+                    .with_store(|s| s.delete_all(r.account.as_bytes(), ns, before))
+                    .map_err(db)?;
+                let (listed, signed) = by_namespace(r.namespace, deleted);
+                let msg = format!("{}{}{}", r.account, r.time, signed.concat());
+                let entry = json!({"deleted": listed, "signature": self.sign_b64(&msg)});
+                Ok(self.swarm_reply(200, entry, now))
+            }
+            Request::ExpireAll(r) => {
+                let ns = one_namespace(r.namespace);
+                let updated = self
+                    .with_store(|s| s.expire_all(r.account.as_bytes(), ns, r.time))
+                    .map_err(db)?;
+                let (listed, signed) = by_namespace(r.namespace, updated);
+                let msg = format!("{}{}{}", r.account, r.time, signed.concat());
+                let entry = json!({"updated": listed, "signature": self.sign_b64(&msg)});
+                Ok(self.swarm_reply(200, entry, now))
+            }
+            Request::Expire(r) => {
+                // Expiries are capped at the longest TTL from now (storage-rpc.md §3.7).
+                let expiry = r.expiry.min(now + TTL_MAX_PRIVATE_MS);
+                let mode = match r.mode {
+                    sotto_rpc::ExpireMode::Set => ExpireMode::Set,
+                    sotto_rpc::ExpireMode::Shorten => ExpireMode::ShortenOnly,
+                    sotto_rpc::ExpireMode::Extend => ExpireMode::ExtendOnly,
+                };
+                let outcome = self
+                    .with_store(|s| s.expire(r.account.as_bytes(), &r.messages, expiry, mode))
+                    .map_err(db)?;
+                let unchanged_sig: String = outcome
+                    .unchanged
+                    .iter()
+                    .map(|(h, e)| format!("{h}{e}"))
+                    .collect();
+                let msg = format!(
+                    "{}{expiry}{}{}{unchanged_sig}",
+                    r.account,
+                    r.messages.concat(),
+                    outcome.updated.concat()
+                );
+                let mut entry = json!({
+                    "updated": outcome.updated,
+                    "expiry": expiry,
+                    "signature": self.sign_b64(&msg),
+                });
+                if r.mode != sotto_rpc::ExpireMode::Set {
+                    set(&mut entry, "unchanged", json!(outcome.unchanged));
+                }
+                Ok(self.swarm_reply(200, entry, now))
+            }
+            Request::GetExpiries(r) => {
+                let expiries: BTreeMap<String, i64> = self
+                    .with_store(|s| s.get_expiries(r.account.as_bytes(), &r.messages, now))
+                    .map_err(db)?;
+                Ok(Reply::json(200, json!({"expiries": expiries})))
+            }
+            Request::GetSwarm(_) => Ok(with_misc(200, self.swarm_json(), now)),
+            Request::Info => Ok(with_misc(
+                200,
+                json!({"version": COMPAT_VERSION, "timestamp": now}),
+                now,
+            )),
+            Request::Batch(_) | Request::Sequence(_) => Err(RpcError::new(500, "request failed")),
+        }
+    }
+
+    /// The `get_swarm` body (also the body of a 421): standalone, the swarm is this node.
+    pub fn swarm_json(&self) -> Value {
+        let port = self.me.port;
+        json!({
+            "snodes": [{
+                "address": format!("{}.snode", self.keys.ed25519().to_hex()),
+                "pubkey_legacy": self.keys.ed25519().to_hex(),
+                "pubkey_x25519": self.keys.x25519().to_hex(),
+                "pubkey_ed25519": self.keys.ed25519().to_hex(),
+                "port": port.to_string(),
+                "port_https": port,
+                "port_omq": 0,
+                "port_quic": 0,
+                "ip": self.me.ip,
+            }],
+            "swarm": format!("{STANDALONE_SWARM:x}"),
+        })
+    }
+}
+
+/// `Some(ns)` for one namespace, `None` for all.
+fn one_namespace(sel: NamespaceSelector) -> Option<i16> {
+    match sel {
+        NamespaceSelector::One(Namespace(ns)) => Some(ns),
+        NamespaceSelector::All => None,
+    }
+}
+
+/// The `deleted`/`updated` field: a sorted list for one namespace, `{ns: [hashes]}` for all; and
+/// the hashes in the order the node signs them (totally sorted).
+fn by_namespace(sel: NamespaceSelector, pairs: Vec<(i16, String)>) -> (Value, Vec<String>) {
+    let mut signed: Vec<String> = pairs.iter().map(|(_, h)| h.clone()).collect();
+    signed.sort();
+    let listed = match sel {
+        NamespaceSelector::One(_) => json!(signed),
+        NamespaceSelector::All => {
+            let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (ns, h) in pairs {
+                map.entry(ns.to_string()).or_default().push(h);
+            }
+            json!(map)
+        }
+    };
+    (listed, signed)
+}
+
+/// Add `t` (node time) and `hf` (network version), as the reference does to most replies.
+fn with_misc(status: u16, mut value: Value, now: i64) -> Reply {
+    set(&mut value, "t", json!(now));
+    set(&mut value, "hf", json!(NETWORK_VERSION));
+    Reply::json(status, value)
+}
+
+/// Insert `key` into a JSON object (a no-op on anything else).
+fn set(value: &mut Value, key: &str, v: Value) {
+    if let Some(object) = value.as_object_mut() {
+        object.insert(key.to_owned(), v);
+    }
+}
