@@ -83,6 +83,29 @@ fn store_and_retrieve_in_order_with_paging() {
 }
 
 #[test]
+fn bulk_store_skips_duplicates() {
+    let s = store();
+    s.store(&ALICE, 0, &hash(1), NOW, NOW + DAY, b"x").unwrap();
+    let batch: Vec<sotto_node::store::StoredMessage> = (0..5)
+        .map(|i| sotto_node::store::StoredMessage {
+            hash: hash(i),
+            namespace: 0,
+            timestamp: NOW,
+            expiry: NOW + DAY,
+            data: vec![i as u8],
+        })
+        .collect();
+    assert_eq!(s.bulk_store(&ALICE, &batch).unwrap(), 4);
+    assert_eq!(
+        s.retrieve(&ALICE, 0, None, ALL, NOW)
+            .unwrap()
+            .messages
+            .len(),
+        5
+    );
+}
+
+#[test]
 fn size_limit_returns_at_least_one() {
     let s = store();
     s.store(&ALICE, 0, &hash(1), NOW, NOW + DAY, &[0; 3000])

@@ -215,6 +215,30 @@ impl Store {
         })
     }
 
+    /// Store many messages in one transaction (for imports and benchmarks); duplicates are
+    /// skipped. Returns how many were new.
+    pub fn bulk_store(&self, owner: &AccountKey, messages: &[StoredMessage]) -> Result<usize> {
+        self.write(|tx| {
+            let owner_id = owner_id(tx, owner)?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO messages (owner, namespace, hash, timestamp, expiry, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(hash) DO NOTHING",
+            )?;
+            let mut new = 0;
+            for m in messages {
+                new += stmt.execute(params![
+                    owner_id,
+                    m.namespace,
+                    m.hash,
+                    m.timestamp,
+                    m.expiry,
+                    m.data
+                ])?;
+            }
+            Ok(new)
+        })
+    }
+
     /// Messages of `owner` in `namespace` stored after the message `last_hash` (from the start
     /// if it is `None` or unknown), unexpired at `now`, within `limits`.
     pub fn retrieve(
