@@ -153,6 +153,22 @@ fn rss_kib(pid: u32) -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
+/// CPU time (user + system) a process has used, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Linux reports in clock ticks of 1/100 s (USER_HZ) on every platform we run on.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 struct PhaseResult {
     name: &'static str,
     requests: usize,
@@ -160,16 +176,20 @@ struct PhaseResult {
     seconds: f64,
     p50_ms: f64,
     p99_ms: f64,
+    node_cpu_s: f64,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn phase(
     name: &'static str,
+    node_pid: u32,
     url: &str,
     clients: usize,
     seconds: u64,
     accounts: usize,
     body: Arc<dyn Fn(usize, usize) -> Value + Send + Sync>,
 ) -> anyhow::Result<PhaseResult> {
+    let cpu_before = cpu_seconds(node_pid);
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
@@ -208,6 +228,7 @@ async fn phase(
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let node_cpu_s = cpu_seconds(node_pid) - cpu_before;
     all.sort();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -221,6 +242,7 @@ async fn phase(
         seconds: elapsed,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
+        node_cpu_s,
     })
 }
 
@@ -264,10 +286,12 @@ async fn bench_node(args: NodeArgs) -> anyhow::Result<()> {
                 "signature": STANDARD.encode(id.sign(format!("retrieve{ts}").as_bytes()))}})
     });
 
+    let pid = child.id();
     let mut results = Vec::new();
     results.push(
         phase(
             "store",
+            pid,
             &url,
             args.clients,
             args.seconds,
@@ -279,6 +303,7 @@ async fn bench_node(args: NodeArgs) -> anyhow::Result<()> {
     results.push(
         phase(
             "signed retrieve",
+            pid,
             &url,
             args.clients,
             args.seconds,
@@ -292,18 +317,19 @@ async fn bench_node(args: NodeArgs) -> anyhow::Result<()> {
     let _ = child.wait();
 
     println!(
-        "| phase | clients | requests | errors | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|"
+        "| phase | clients | requests | errors | req/s | p50 ms | p99 ms | node CPU µs/req |\n|---|---|---|---|---|---|---|---|"
     );
     for r in &results {
         println!(
-            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} |",
+            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} |",
             r.name,
             args.clients,
             r.requests,
             r.errors,
             r.requests as f64 / r.seconds,
             r.p50_ms,
-            r.p99_ms
+            r.p99_ms,
+            r.node_cpu_s * 1e6 / r.requests.max(1) as f64
         );
     }
     println!(
