@@ -83,8 +83,9 @@ pub enum Error {
         /// How many words were given.
         count: usize,
     },
-    /// A recovery phrase has its 12 data words but not the 13th (checksum) word.
-    #[error("recovery phrase is missing the checksum word (13th word)")]
+    /// A recovery phrase has its data words (12, or 24 for a legacy seed) but not the last,
+    /// checksum word.
+    #[error("recovery phrase is missing the checksum word (its last word)")]
     MissingChecksumWord,
     /// A word of a recovery phrase is not in the word list.
     #[error("unknown word {word:?} at position {position} of the recovery phrase")]

@@ -59,11 +59,15 @@ fn checksum_index(data_words: &[&str]) -> usize {
 }
 
 /// Encode bytes (a multiple of 4 long) as words, without the checksum word.
+///
+/// # Errors
+///
+/// [`Error::BadLength`] when `bytes` is empty or not a multiple of 4 long.
 pub fn encode_without_checksum(bytes: &[u8]) -> Result<Vec<&'static str>> {
-    if bytes.len() % 4 != 0 {
+    if bytes.is_empty() || bytes.len() % 4 != 0 {
         return Err(Error::BadLength {
             what: "recovery phrase data",
-            expected: "a multiple of 4 bytes",
+            expected: "a non-zero multiple of 4 bytes",
             actual: bytes.len(),
         });
     }
@@ -83,6 +87,10 @@ pub fn encode_without_checksum(bytes: &[u8]) -> Result<Vec<&'static str>> {
 }
 
 /// Encode bytes (a multiple of 4 long) as a phrase with its checksum word.
+///
+/// # Errors
+///
+/// [`Error::BadLength`] when `bytes` is empty or not a multiple of 4 long.
 pub fn encode(bytes: &[u8]) -> Result<String> {
     let mut words = encode_without_checksum(bytes)?;
     if let Some(check) = words.get(checksum_index(&words)).copied() {
@@ -99,7 +107,14 @@ pub fn seed_to_phrase(seed: &Seed) -> String {
 
 /// Decode a phrase with its checksum word back to bytes.
 ///
-/// Words are matched by their first three letters, case-insensitively, as Session clients do.
+/// Words are matched by their first three letters, case-insensitively, as Session clients do;
+/// a word shorter than three letters must be a whole word of the list.
+///
+/// # Errors
+///
+/// [`Error::MissingChecksumWord`] or [`Error::WordCount`] when the number of words cannot be
+/// data plus checksum, [`Error::UnknownWord`], [`Error::ChecksumMismatch`], and
+/// [`Error::PhraseOutOfRange`] when three words do not encode a 32-bit value.
 pub fn decode(phrase: &str) -> Result<Vec<u8>> {
     let given: Vec<String> = phrase.split_whitespace().map(str::to_lowercase).collect();
     let count = given.len();
@@ -153,13 +168,61 @@ pub fn decode(phrase: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Words in the phrase of a standard 16-byte seed, checksum included.
+const SEED_WORDS: usize = SEED_LEN / 4 * 3 + 1;
+/// Words in the phrase of a legacy 32-byte seed, checksum included.
+const LEGACY_SEED_WORDS: usize = LEGACY_SEED_LEN / 4 * 3 + 1;
+
 /// Decode a 13-word (or legacy 25-word) recovery phrase to its seed.
+///
+/// # Errors
+///
+/// [`Error::MissingChecksumWord`] for 12 (or 24) words, [`Error::WordCount`] for any other count,
+/// then the errors of [`decode`].
+///
+/// The word count is checked first, as desktop does, so a phrase of the wrong length is reported
+/// as such rather than by its first unknown word.
 pub fn phrase_to_seed(phrase: &str) -> Result<Seed> {
-    let bytes = decode(phrase)?;
-    match bytes.len() {
-        SEED_LEN | LEGACY_SEED_LEN => Seed::from_bytes(&bytes),
-        _ => Err(Error::WordCount {
-            count: phrase.split_whitespace().count(),
-        }),
+    let count = phrase.split_whitespace().count();
+    match count {
+        SEED_WORDS | LEGACY_SEED_WORDS => Seed::from_bytes(&decode(phrase)?),
+        c if c == SEED_WORDS - 1 || c == LEGACY_SEED_WORDS - 1 => Err(Error::MissingChecksumWord),
+        _ => Err(Error::WordCount { count }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn embedded_list_is_the_pinned_one() {
+        let words = words();
+        assert_eq!(words.len(), WORD_COUNT);
+        // client.md §1.2 / data/README.md: SHA-256 of the words joined with "\n".
+        assert_eq!(
+            hex::encode(Sha256::digest(words.join("\n"))),
+            "998df55cb16d2318130c5cf7e9d4408247c8c4674935ee6e07d53f2f00ccf19b"
+        );
+        assert_eq!(
+            word_list().by_prefix.len(),
+            WORD_COUNT,
+            "prefixes are unique"
+        );
+        assert!(words.iter().all(|w| w.len() >= PREFIX_LEN && w.is_ascii()));
+    }
+
+    #[test]
+    fn seed_phrase_lengths() {
+        assert_eq!(SEED_WORDS, 13);
+        assert_eq!(LEGACY_SEED_WORDS, 25);
+    }
+
+    #[test]
+    fn prefix_is_by_character() {
+        assert_eq!(prefix("abbey"), "abb");
+        assert_eq!(prefix("ab"), "ab");
+        assert_eq!(prefix("fïlms"), "fïl");
     }
 }

@@ -9,6 +9,7 @@ use blake2::digest::consts::{U24, U32};
 use blake2::digest::{Digest, Mac};
 use blake2::{Blake2b, Blake2bMac};
 use crypto_box::aead::Aead;
+use curve25519_dalek::{EdwardsPoint, Scalar};
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha512;
 use zeroize::Zeroizing;
@@ -60,7 +61,8 @@ pub fn encrypt_for_recipient<R: RngCore + CryptoRng>(
 ) -> Vec<u8> {
     let inner = signed_inner(sender, recipient, message);
     let public = crypto_box::PublicKey::from_bytes(recipient.0);
-    // Sealing a Vec cannot fail: the only error is a message too long for the cipher.
+    // The only error XSalsa20-Poly1305 reports is a message longer than 256 GiB, which no caller
+    // can hold in memory next to its copy; an empty result would fail to open, never mislead.
     public.seal(rng, &inner).unwrap_or_default()
 }
 
@@ -93,6 +95,7 @@ pub fn encrypt_for_recipient_deterministic(
 
     let nonce = seal_nonce(ephemeral_public.as_bytes(), recipient.as_bytes());
     let salsa = crypto_box::SalsaBox::new(&crypto_box::PublicKey::from_bytes(recipient.0), &secret);
+    // As in `encrypt_for_recipient`, encryption can only fail for impossible lengths.
     let boxed = salsa
         .encrypt(&nonce.into(), inner.as_slice())
         .unwrap_or_default();
@@ -101,6 +104,21 @@ pub fn encrypt_for_recipient_deterministic(
     out.extend_from_slice(ephemeral_public.as_bytes());
     out.extend_from_slice(&boxed);
     out
+}
+
+/// A decoy Session Pro signature for `Envelope.proSig`: a well-formed Ed25519 signature
+/// (`R = r·B`, `s` a reduced scalar, both random) that verifies against nothing.
+///
+/// Current libsession (`session_protocol.cpp`, `encode_for_destination`) attaches one to every 1:1
+/// and group envelope without a Pro key, so that Pro and non-Pro messages look alike on the wire.
+pub fn decoy_pro_signature<R: RngCore + CryptoRng>(rng: &mut R) -> [u8; 64] {
+    let r = Scalar::random(rng);
+    let s = Scalar::random(rng);
+    let mut sig = [0u8; 64];
+    let (r_half, s_half) = sig.split_at_mut(32);
+    r_half.copy_from_slice(EdwardsPoint::mul_base(&r).compress().as_bytes());
+    s_half.copy_from_slice(s.as_bytes());
+    sig
 }
 
 /// The sealed-box nonce: BLAKE2b-192(ephemeral public ‖ recipient public).

@@ -171,18 +171,90 @@ fn wrong_checksum_word() {
 
 #[test]
 fn out_of_range_triples() {
-    // w1 = 0 ("abbey"), w2 = 1 ("abducts"), w3 = 0: x = n·1 + n²·(n−1), which exceeds u32.
-    let data = ["abbey", "abducts", "abbey"].repeat(4);
-    let check = data[0]; // any word; the range check must still run first or after
-    for candidate in mnemonic::words() {
-        let phrase = format!("{} {candidate}", data.join(" "));
-        match phrase_to_seed(&phrase) {
-            Err(Error::PhraseOutOfRange { first: 1, last: 3 }) => return,
-            Err(Error::ChecksumMismatch { .. }) => continue,
-            other => panic!("unexpected {other:?} ({check})"),
-        }
-    }
-    panic!("no checksum word reached the range check");
+    // w1 = 0 ("abbey"), w2 = 1 ("abducts"), w3 = 0 ("abbey"):
+    // x = 0 + n·1 + n²·(n − 1) = 4,295,729,376 > u32::MAX, so no 4 bytes encode this group.
+    let data = ["abbey", "abducts", "abbey"].repeat(4).join(" ");
+    // The checksum word repeats a data word; find which one the CRC picks so that the
+    // checksum passes and the range check is what rejects the phrase.
+    let phrase = ["abbey", "abducts"]
+        .iter()
+        .map(|check| format!("{data} {check}"))
+        .find(|p| !matches!(decode(p), Err(Error::ChecksumMismatch { .. })))
+        .unwrap();
+    assert_eq!(
+        phrase_to_seed(&phrase),
+        Err(Error::PhraseOutOfRange { first: 1, last: 3 })
+    );
+    // The same group later in a valid phrase is reported with its own positions.
+    let mut words: Vec<&str> = SIXTEEN[0].1.split(' ').take(12).collect();
+    words.splice(6..9, ["abbey", "abducts", "abbey"]);
+    let data = words.join(" ");
+    let phrase = mnemonic::words()
+        .iter()
+        .map(|check| format!("{data} {check}"))
+        .find(|p| !matches!(decode(p), Err(Error::ChecksumMismatch { .. })))
+        .unwrap();
+    assert_eq!(
+        phrase_to_seed(&phrase),
+        Err(Error::PhraseOutOfRange { first: 7, last: 9 })
+    );
+    assert_eq!(
+        Error::PhraseOutOfRange { first: 7, last: 9 }.to_string(),
+        "words 7-9 of the recovery phrase do not form a valid group; check for a typo"
+    );
+}
+
+#[test]
+fn legacy_phrase_without_checksum_and_odd_counts() {
+    let bytes: Vec<u8> = (0..32).collect();
+    let phrase = encode(&bytes).unwrap();
+    let words: Vec<&str> = phrase.split(' ').collect();
+    assert_eq!(
+        phrase_to_seed(&words[..24].join(" ")),
+        Err(Error::MissingChecksumWord)
+    );
+    // Decodable as a phrase, but no seed is 9 words long or 24 bytes.
+    let nine: Vec<&str> = words[..9].to_vec();
+    assert_eq!(
+        phrase_to_seed(&nine.join(" ")),
+        Err(Error::WordCount { count: 9 })
+    );
+    let nineteen = encode(&bytes[..24]).unwrap();
+    assert_eq!(decode(&nineteen).unwrap(), &bytes[..24]);
+    assert_eq!(
+        phrase_to_seed(&nineteen),
+        Err(Error::WordCount { count: 19 })
+    );
+    // The count is checked before the words.
+    assert_eq!(
+        phrase_to_seed("nonsense words"),
+        Err(Error::WordCount { count: 2 })
+    );
+    assert!(matches!(
+        encode(&[]),
+        Err(Error::BadLength { actual: 0, .. })
+    ));
+    assert!(matches!(
+        encode_without_checksum(&[0; 17]),
+        Err(Error::BadLength { actual: 17, .. })
+    ));
+}
+
+#[test]
+fn error_messages_read_well() {
+    assert_eq!(
+        phrase_to_seed("abbey").unwrap_err().to_string(),
+        "recovery phrase has 1 words; expected 13"
+    );
+    assert_eq!(
+        Error::MissingChecksumWord.to_string(),
+        "recovery phrase is missing the checksum word (its last word)"
+    );
+    let phrase = SIXTEEN[2].1.replacen("voted", "Xylophone", 1);
+    assert_eq!(
+        phrase_to_seed(&phrase).unwrap_err().to_string(),
+        "unknown word \"xylophone\" at position 6 of the recovery phrase"
+    );
 }
 
 proptest! {
@@ -216,7 +288,25 @@ proptest! {
     }
 
     #[test]
+    fn any_multiple_of_four_round_trips(bytes in prop::collection::vec(any::<u8>(), 1..16usize)
+        .prop_map(|v| v.repeat(4))) {
+        let phrase = encode(&bytes).unwrap();
+        prop_assert_eq!(phrase.split(' ').count(), bytes.len() / 4 * 3 + 1);
+        prop_assert_eq!(decode(&phrase).unwrap(), bytes.clone());
+        let words = encode_without_checksum(&bytes).unwrap();
+        prop_assert_eq!(words.join(" "), phrase.rsplit_once(' ').unwrap().0);
+    }
+
+    #[test]
+    fn arbitrary_words_never_panic(words in prop::collection::vec(0usize..1626, 0..30)) {
+        let phrase: Vec<&str> = words.iter().map(|&i| mnemonic::words()[i]).collect();
+        let _ = decode(&phrase.join(" "));
+        let _ = phrase_to_seed(&phrase.join(" "));
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(text in ".{0,200}") {
+        let _ = decode(&text);
         let _ = phrase_to_seed(&text);
     }
 }

@@ -6,7 +6,8 @@
 use proptest::prelude::*;
 use rand_core::OsRng;
 use sotto_crypto::seal::{
-    decrypt_incoming, encrypt_for_recipient, encrypt_for_recipient_deterministic, OVERHEAD,
+    decoy_pro_signature, decrypt_incoming, encrypt_for_recipient,
+    encrypt_for_recipient_deterministic, OVERHEAD,
 };
 use sotto_crypto::{Error, Identity, Seed};
 
@@ -18,15 +19,29 @@ fn bob() -> Identity {
     Identity::from_seed(&Seed::from_hex("00112233445566778899aabbccddeeff").unwrap())
 }
 
-/// libsession `tests/test_session_encrypt.cpp`: sender `0123…cdef`, recipient `05aa654f…aa74`,
-/// message "hello" (unpadded).
+/// libsession `tests/test_session_encrypt.cpp` ("Session protocol deterministic encryption"):
+/// the ciphertext of "hello" (unpadded) from seed `0123…cdef` to `05aa654f…aa74`.
+const DETERMINISTIC_HELLO: &str = concat!(
+    "208f96785db92319bc7a14afecc01e17bde912d17bbb32834c03ea63b1862c2a1b730e0725ef75b2f1a276db",
+    "584c59a0ed9b5497bcb9f4effa893b5cb8b04dbe7a6ab457ebf972f03b006dd4572980a725399616d40184b8",
+    "6aa3b7b218bdc6dd7c1adccda8ef4897f0f458492240b39079c27a6c791067ab26a03067a7602b50f0434639",
+    "906f93e548f909d5286edde365ebddc146",
+);
+
 #[test]
 fn deterministic_vector() {
+    // The keys the libsession test asserts before encrypting.
+    assert_eq!(
+        hex::encode(alice().ed25519_public().as_bytes()),
+        "4cb76fdc6d32278e3f83dbf608360ecc6b65727934b85d2fb86862ff98c46ab7"
+    );
+    assert_eq!(
+        bob().session_id().to_string(),
+        "05aa654f00fc39fc69fd0db829410ca38177d7732a8d2f0934ab3872ac56d5aa74"
+    );
     let ct = encrypt_for_recipient_deterministic(&alice(), &bob().x25519_public(), b"hello");
     assert_eq!(ct.len(), 149);
-    let hex = hex::encode(&ct);
-    assert!(hex.starts_with("208f96785db92319bc7a"), "{hex}");
-    assert!(hex.ends_with("65ebddc146"), "{hex}");
+    assert_eq!(hex::encode(&ct), DETERMINISTIC_HELLO);
     // Deterministic: same inputs, same bytes; different message, different bytes.
     assert_eq!(
         ct,
@@ -108,6 +123,28 @@ fn signature_for_another_recipient_is_rejected() {
             what: "1:1 message"
         })
     );
+}
+
+/// The decoy is shaped like a real signature (R a valid point of the prime-order subgroup, s a
+/// canonical scalar), differs each time, and verifies against nothing.
+#[test]
+fn decoy_pro_signature_is_well_formed() {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    use curve25519_dalek::Scalar;
+    let a = decoy_pro_signature(&mut OsRng);
+    let b = decoy_pro_signature(&mut OsRng);
+    assert_ne!(a, b);
+    for sig in [a, b] {
+        let r: [u8; 32] = sig[..32].try_into().unwrap();
+        let point = CompressedEdwardsY(r).decompress().expect("R is a point");
+        assert!(point.is_torsion_free());
+        let s: [u8; 32] = sig[32..].try_into().unwrap();
+        assert!(bool::from(Scalar::from_canonical_bytes(s).is_some()));
+        assert!(alice()
+            .ed25519_public()
+            .verify(b"anything", &sig, "decoy")
+            .is_err());
+    }
 }
 
 proptest! {

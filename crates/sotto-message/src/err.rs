@@ -44,9 +44,9 @@ pub enum Error {
         /// `Envelope.timestamp`.
         envelope: u64,
     },
-    /// Encryption or decryption failed.
-    #[error(transparent)]
-    Crypto(#[from] sotto_crypto::Error),
+    /// The sealed message does not open for this recipient, or its signature does not verify.
+    #[error("cannot open the 1:1 message")]
+    Crypto(#[source] sotto_crypto::Error),
 }
 
 /// Shorthand for results of this crate.

@@ -32,7 +32,8 @@ pub struct Decoded {
 
 /// Encode `content` from `sender` to `recipient`, sent at `timestamp_ms`, as raw storage bytes.
 ///
-/// Sets `content.sigTimestamp` to `timestamp_ms`, as receivers require.
+/// Sets `content.sigTimestamp` to `timestamp_ms`, as receivers require, and attaches a decoy
+/// `proSig` as libsession does. Fails only if the result exceeds [`MAX_MESSAGE_DATA`].
 pub fn encode_1to1_bytes<R: RngCore + CryptoRng>(
     sender: &Identity,
     recipient: &SessionId,
@@ -51,7 +52,8 @@ pub fn encode_1to1_bytes<R: RngCore + CryptoRng>(
         source_device: Some(SOURCE_DEVICE),
         content: Some(sealed),
         server_timestamp: None,
-        pro_sig: None,
+        // Current libsession always sends a decoy, so Pro and non-Pro messages look alike.
+        pro_sig: Some(seal::decoy_pro_signature(rng).to_vec()),
     };
     let wrapper = WebSocketMessage {
         r#type: Some(web_socket_message::Type::Request as i32),
@@ -98,6 +100,10 @@ pub fn decode_1to1(recipient: &Identity, data: &str) -> Result<Decoded> {
 }
 
 /// Decode raw storage bytes addressed to `recipient`.
+///
+/// Accepts any of the padding schemes [`unpad`] knows. A non-zero `content.sigTimestamp` must
+/// equal the envelope timestamp (Session desktop `ts/receiver/contentMessage.ts` drops the message
+/// otherwise); zero or absent is accepted, as older clients did not set it.
 pub fn decode_1to1_bytes(recipient: &Identity, data: &[u8]) -> Result<Decoded> {
     if data.len() > MAX_MESSAGE_DATA {
         return Err(Error::TooLarge {
@@ -123,7 +129,7 @@ pub fn decode_1to1_bytes(recipient: &Identity, data: &[u8]) -> Result<Decoded> {
         });
     }
     let sealed = envelope.content.as_deref().ok_or(Error::NoContent)?;
-    let opened = seal::decrypt_incoming(recipient, sealed)?;
+    let opened = seal::decrypt_incoming(recipient, sealed).map_err(Error::Crypto)?;
     let content = Content::decode(unpad(&opened.plaintext)).map_err(|source| Error::Protobuf {
         what: "Content",
         source,

@@ -105,6 +105,9 @@ fn wire_layers_are_what_session_expects() {
     assert_eq!(envelope.r#type, envelope::Type::SessionMessage as i32);
     assert_eq!(envelope.timestamp, 42);
     assert_eq!(envelope.source_device, Some(1));
+    assert_eq!(envelope.source, None);
+    // The decoy Pro signature current libsession sends.
+    assert_eq!(envelope.pro_sig.as_ref().map(Vec::len), Some(64));
     // Always padded: a short content seals to 160 + 96 + 48 bytes.
     assert_eq!(envelope.content.unwrap().len(), 160 + 96 + 48);
 }
