@@ -74,9 +74,11 @@ fn shared_key(
     sender: &Ed25519PublicKey,
     recipient: &Ed25519PublicKey,
 ) -> Result<Zeroizing<[u8; 32]>> {
+    // The checks of libsodium's `crypto_scalarmult_ed25519_noclamp`, which libsession uses here:
+    // canonical encoding, not small-order, in the prime-order subgroup.
     let point = CompressedEdwardsY(other.0)
         .decompress()
-        .filter(|p| !p.is_small_order() && p.is_torsion_free())
+        .filter(|p| p.compress().0 == other.0 && !p.is_small_order() && p.is_torsion_free())
         .ok_or(Error::BadPoint {
             what: "blinded public key",
         })?;

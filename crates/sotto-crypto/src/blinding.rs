@@ -53,11 +53,14 @@ where
     mac.finalize().into_bytes()
 }
 
-/// The point of an X25519 key with sign bit 0 (`A⁺`).
+/// The point of an X25519 key with sign bit 0 (`A⁺`), refused unless it is in the prime-order
+/// subgroup and not small-order: libsession blinds with `crypto_scalarmult_ed25519_noclamp`,
+/// which rejects such points ("Cannot blind: invalid session_id").
 fn positive_point(key: &X25519PublicKey) -> Result<EdwardsPoint> {
     let compressed = key.to_ed25519_positive()?;
     CompressedEdwardsY(compressed.0)
         .decompress()
+        .filter(|p| !p.is_small_order() && p.is_torsion_free())
         .ok_or(Error::BadPoint {
             what: "X25519 public key",
         })

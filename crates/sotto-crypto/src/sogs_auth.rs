@@ -6,6 +6,7 @@
 //! and nonce insert, done by the server* → [`ParsedAuth::verify`].
 
 use std::fmt;
+use std::num::IntErrorKind;
 
 use base64::alphabet::STANDARD as B64_ALPHABET;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
@@ -270,7 +271,8 @@ impl ParsedAuth {
 
     /// Check the timestamp against the server's clock (`now`, unix seconds): ±24 h.
     pub fn check_clock(&self, now: i64) -> Result<(), AuthError> {
-        if (self.timestamp - now).abs() > MAX_CLOCK_SKEW_SECS {
+        // `abs_diff`: the timestamp is the client's and may be anywhere in i64's range.
+        if self.timestamp.abs_diff(now) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
             return Err(AuthError::CLOCK_SKEW);
         }
         Ok(())
@@ -303,34 +305,31 @@ impl ParsedAuth {
 /// Parse and validate the four header values (absent headers as `None`), PySOGS's steps 1–3.
 ///
 /// Returns `Ok(None)` for an anonymous request (all four absent or empty).
-pub fn parse_headers(
-    pubkey: Option<&str>,
-    nonce: Option<&str>,
-    timestamp: Option<&str>,
-    signature: Option<&str>,
+pub fn parse_headers<'a>(
+    pubkey: Option<&'a str>,
+    nonce: Option<&'a str>,
+    timestamp: Option<&'a str>,
+    signature: Option<&'a str>,
     require_blinded: bool,
 ) -> Result<Option<ParsedAuth>, AuthError> {
-    let values = [pubkey, nonce, timestamp, signature];
-    let missing = values
-        .iter()
-        .filter(|v| v.is_none_or(str::is_empty))
-        .count();
-    let (Some(pubkey), Some(nonce), Some(timestamp), Some(signature)) =
-        (pubkey, nonce, timestamp, signature)
-    else {
-        return if missing == 4 {
-            Ok(None)
-        } else {
-            Err(AuthError::missing(missing))
-        };
+    // PySOGS counts an empty header as missing.
+    let present = |v: Option<&'a str>| v.filter(|v| !v.is_empty());
+    let (pubkey, nonce, timestamp, signature) = match (
+        present(pubkey),
+        present(nonce),
+        present(timestamp),
+        present(signature),
+    ) {
+        (None, None, None, None) => return Ok(None),
+        (Some(p), Some(n), Some(t), Some(s)) => (p, n, t, s),
+        some => {
+            let missing = [some.0, some.1, some.2, some.3]
+                .iter()
+                .filter(|v| v.is_none())
+                .count();
+            return Err(AuthError::missing(missing));
+        }
     };
-    if missing > 0 {
-        return if missing == 4 {
-            Ok(None)
-        } else {
-            Err(AuthError::missing(missing))
-        };
-    }
 
     let raw: [u8; 33] = decode_hex_or_base64(pubkey).ok_or(AuthError::BAD_PUBKEY)?;
     let (&prefix, key) = raw.split_first().ok_or(AuthError::BAD_PUBKEY)?;
@@ -382,6 +381,9 @@ fn is_valid_point(key: &Ed25519PublicKey) -> bool {
 
 /// PySOGS's `decode_hex_or_b64(value, N)`: exactly `2N` hex digits, or base64 (padding
 /// optional) of the right length that decodes to `N` bytes.
+///
+/// One deliberate difference: Python's `bytes.fromhex` skips spaces, so PySOGS takes e.g. a
+/// 32-character "hex" nonce with spaces as a *shorter* nonce; we insist on exactly `N` bytes.
 fn decode_hex_or_base64<const N: usize>(value: &str) -> Option<[u8; N]> {
     if value.len() == 2 * N {
         let mut out = [0u8; N];
@@ -390,6 +392,11 @@ fn decode_hex_or_base64<const N: usize>(value: &str) -> Option<[u8; N]> {
     let padded_len = N.div_ceil(3) * 4;
     let unpadded_len = (N * 4).div_ceil(3);
     if !(unpadded_len..=padded_len).contains(&value.len()) {
+        return None;
+    }
+    // PySOGS pads only input that has no `=`; input with padding must already be padded to a
+    // multiple of 4 ("Incorrect padding"), which the lenient decoder below would not insist on.
+    if value.ends_with('=') && value.len() % 4 != 0 {
         return None;
     }
     // Python's decoder ignores non-zero trailing bits; so do we.
@@ -402,13 +409,34 @@ fn decode_hex_or_base64<const N: usize>(value: &str) -> Option<[u8; N]> {
     LENIENT.decode(value).ok()?.try_into().ok()
 }
 
-/// Python's `int(s)` for what a timestamp header can hold: optional surrounding whitespace, an
-/// optional sign, ASCII digits.
+/// Python's `int(s)` for what a timestamp header can hold: surrounding whitespace, an optional
+/// sign, ASCII digits with single `_` separators between them (PEP 515).
+///
+/// Python integers are unbounded, so PySOGS answers an absurd timestamp with the clock error, not
+/// the parse error: out-of-range values saturate, and then fail [`ParsedAuth::check_clock`].
 fn parse_python_int(value: &str) -> Option<i64> {
-    let trimmed = value.trim_matches(|c: char| c.is_ascii_whitespace());
-    let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    // Python's `int()` strips Unicode White_Space, as `str::trim` does.
+    let trimmed = value.trim();
+    let (sign, digits) = match trimmed.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    let well_formed = digits
+        .split('_')
+        .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()));
+    if !well_formed {
         return None;
     }
-    trimmed.parse().ok()
+    let normalized: String = sign
+        .chars()
+        .chain(digits.chars().filter(|&c| c != '_'))
+        .collect();
+    match normalized.parse::<i64>() {
+        Ok(value) => Some(value),
+        Err(e) => match e.kind() {
+            IntErrorKind::PosOverflow => Some(i64::MAX),
+            IntErrorKind::NegOverflow => Some(i64::MIN),
+            _ => None,
+        },
+    }
 }

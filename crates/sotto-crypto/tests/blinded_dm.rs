@@ -148,8 +148,11 @@ fn malformed_input() {
 }
 
 proptest! {
+    // Curve arithmetic is slow in unoptimised test builds.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
     #[test]
-    fn round_trip(s in any::<[u8; 16]>(), r in any::<[u8; 16]>(), srv in any::<[u8; 32]>(), msg in proptest::collection::vec(any::<u8>(), 0..500), b25 in any::<bool>()) {
+    fn round_trip(s in any::<[u8; 16]>(), r in any::<[u8; 16]>(), srv in any::<[u8; 32]>(), msg in proptest::collection::vec(any::<u8>(), 0..500), b25 in any::<bool>(), flip in any::<prop::sample::Index>(), bit in 0u8..8) {
         let kind = if b25 { BlindingKind::Blind25 } else { BlindingKind::Blind15 };
         let server = X25519PublicKey(srv);
         let sender = Identity::from_seed(&Seed::Standard(s));
@@ -160,7 +163,12 @@ proptest! {
         let opened = decrypt_from_blinded_sender(&recipient, &server, &from, &data).unwrap();
         prop_assert_eq!(&opened.plaintext, &msg);
         prop_assert_eq!(opened.sender, sender.session_id());
-        prop_assert_eq!(decrypt_own_outgoing(&sender, &server, &to, &data).unwrap(), msg);
+        prop_assert_eq!(&decrypt_own_outgoing(&sender, &server, &to, &data).unwrap(), &msg);
+        // Any single flipped bit is caught.
+        let mut tampered = data.clone();
+        tampered[flip.index(data.len())] ^= 1 << bit;
+        prop_assert!(decrypt_from_blinded_sender(&recipient, &server, &from, &tampered).is_err());
+        prop_assert!(decrypt_own_outgoing(&sender, &server, &to, &tampered).is_err());
     }
 
     #[test]

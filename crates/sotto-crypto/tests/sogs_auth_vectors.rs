@@ -310,6 +310,105 @@ fn clock_window() {
     );
 }
 
+/// Python's `int()` rules for the timestamp: whitespace, sign and `_` separators; values beyond
+/// i64 are a clock error (425), as with PySOGS's unbounded integers, never a panic.
+#[test]
+fn timestamp_parsing_follows_python_int() {
+    let good = signed("GET", "/x", "", b"");
+    let with = |timestamp: &str| AuthHeaders {
+        timestamp: timestamp.to_string(),
+        ..good.clone()
+    };
+    for (text, value) in [
+        ("1_700_000_000", NOW),
+        (" 1700000000\t", NOW),
+        ("\u{a0}1700000000\u{85}", NOW),
+        ("+1700000000", NOW),
+        ("0001700000000", NOW),
+        ("-5", -5),
+        ("9223372036854775807", i64::MAX),
+        ("99999999999999999999999999", i64::MAX),
+        ("-9223372036854775808", i64::MIN),
+        ("-99999999999999999999999999", i64::MIN),
+    ] {
+        let parsed = parse(&with(text), true).unwrap().unwrap();
+        assert_eq!(parsed.timestamp(), value, "{text:?}");
+        if value.abs_diff(NOW) > 86_400 {
+            assert_eq!(
+                parsed.check_clock(NOW),
+                Err(AuthError::CLOCK_SKEW),
+                "{text:?}"
+            );
+        } else {
+            parsed.check_clock(NOW).unwrap();
+        }
+    }
+    for text in ["1__7", "_17", "17_", "-", "+", "+-1", "1 7", "0x10", "1e9"] {
+        assert_eq!(
+            parse(&with(text), true).unwrap_err(),
+            AuthError::BAD_TIMESTAMP,
+            "{text:?}"
+        );
+    }
+    // The signature covers the header text as sent, not the parsed number.
+    let parsed = parse(&with("1_700_000_000"), true).unwrap().unwrap();
+    assert_eq!(
+        parsed.verify(&server(), "GET", "/x", "", b""),
+        Err(AuthError::SIGNATURE_FAILED)
+    );
+}
+
+/// A key with a torsion component passes decompression but not libsodium's
+/// `crypto_core_ed25519_is_valid_point`.
+#[test]
+fn mixed_order_pubkey_is_refused() {
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    let good = signed("GET", "/x", "", b"");
+    let key: [u8; 32] = hex::decode(&good.pubkey[2..]).unwrap().try_into().unwrap();
+    let point = CompressedEdwardsY(key).decompress().unwrap();
+    for prefix in ["15", "00"] {
+        let mixed = (point + EIGHT_TORSION[1]).compress().to_bytes();
+        let h = AuthHeaders {
+            pubkey: format!("{prefix}{}", hex::encode(mixed)),
+            ..good.clone()
+        };
+        assert_eq!(parse(&h, false).unwrap_err(), AuthError::BAD_POINT);
+    }
+}
+
+/// Base64 as PySOGS's `decode_base64`: padding optional but, if present, correct; standard
+/// alphabet only; no whitespace.
+#[test]
+fn base64_forms() {
+    let good = signed("GET", "/x", "", b"");
+    let sig = STANDARD.decode(&good.signature).unwrap();
+    let ok = |signature: String| {
+        let h = AuthHeaders {
+            signature,
+            ..good.clone()
+        };
+        parse(&h, true)
+    };
+    assert!(ok(STANDARD_NO_PAD.encode(&sig)).unwrap().is_some());
+    let padded = STANDARD.encode(&sig);
+    assert!(padded.ends_with("=="));
+    let one_pad = padded[..padded.len() - 1].to_string();
+    assert_eq!(ok(one_pad).unwrap_err(), AuthError::BAD_SIGNATURE_ENCODING);
+    let url_safe = padded.replace('+', "-").replace('/', "_");
+    if url_safe != padded {
+        assert_eq!(ok(url_safe).unwrap_err(), AuthError::BAD_SIGNATURE_ENCODING);
+    }
+    let spaced = format!(" {}", STANDARD_NO_PAD.encode(&sig));
+    assert_eq!(ok(spaced).unwrap_err(), AuthError::BAD_SIGNATURE_ENCODING);
+    // 22 characters and one `=`: Python's "Incorrect padding".
+    let h = AuthHeaders {
+        nonce: format!("{}=", STANDARD_NO_PAD.encode([7u8; 16])),
+        ..good.clone()
+    };
+    assert_eq!(parse(&h, true).unwrap_err(), AuthError::BAD_NONCE);
+}
+
 proptest! {
     #[test]
     fn any_request_round_trips(seed in any::<[u8; 16]>(), path in "/[a-z0-9/]{0,40}", query in "[a-z0-9=&]{0,20}", body in proptest::collection::vec(any::<u8>(), 0..300), nonce in any::<[u8; 16]>()) {
