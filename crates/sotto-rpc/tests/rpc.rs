@@ -1,15 +1,15 @@
-//! The storage RPC core: hash vectors, signed requests made as a client makes them, every
-//! parameter and check error with the reference's status and text, and round trips.
+//! The storage RPC core: signed requests made as a client makes them, and every parameter and
+//! check error with the reference's status and text (oxen-storage-server
+//! `client_rpc_endpoints.cpp`, `request_handler.cpp`; `storage-rpc.md` §1.2, §2, §3).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use proptest::prelude::*;
 use serde_json::{json, Value};
 use sotto_crypto::{Identity, Seed};
 use sotto_rpc::{
-    message_hash, AccountId, Auth, Namespace, NamespaceSelector, Request, Retrieve, RpcError, Store,
+    message_hash, AccountId, Namespace, NamespaceSelector, Request, Retrieve, RpcError,
 };
 
 const NOW: i64 = 1_700_000_000_000;
@@ -41,27 +41,6 @@ fn signed_params(id: &Identity, msg: &str, mut params: Value) -> Value {
     params["pubkey_ed25519"] = json!(id.ed25519_public().to_hex());
     params["signature"] = json!(STANDARD.encode(id.sign(msg.as_bytes())));
     params
-}
-
-#[test]
-fn message_hash_vectors() {
-    // client.md §3.3 (derived).
-    let acct: AccountId = "05aa654f00fc39fc69fd0db829410ca38177d7732a8d2f0934ab3872ac56d5aa74"
-        .parse()
-        .unwrap();
-    assert_eq!(
-        message_hash(&acct, Namespace(0), b"hello"),
-        "WUsPnLucc03Esj+vFRAvW6yUX4+Wij3g1VcUSbjbQys"
-    );
-    assert_eq!(
-        message_hash(&acct, Namespace(2), b"hello"),
-        "Ih6hYyhQj+2dQ9KdmbXd9ykTHed/8Aa+LraSe6bNKJE"
-    );
-    assert!(sotto_rpc::is_valid_message_hash(&message_hash(
-        &acct,
-        Namespace(-10),
-        b""
-    )));
 }
 
 #[test]
@@ -537,9 +516,28 @@ fn batch_rules() {
         invalid("Invalid batch request: subrequests must have method/params keys")
     );
     assert_eq!(
-        batch(json!([{"method": "batch", "params": {"requests": []}}])),
+        batch(json!([{"method": "batch", "params": {"requests": [info]}}])),
         invalid("Invalid batch subrequest: subrequests may not contain meta-requests")
     );
+    assert_eq!(
+        batch(json!([{"method": "sequence", "params": {"requests": [info]}}])),
+        invalid("Invalid batch subrequest: subrequests may not contain meta-requests")
+    );
+    // A nested meta-request is parsed before it is refused, as the reference does.
+    assert_eq!(
+        batch(json!([{"method": "batch", "params": {"requests": []}}])),
+        invalid("Invalid batch request: no valid \"requests\" field")
+    );
+    assert_eq!(
+        batch(json!([])),
+        invalid("Invalid batch request: no valid \"requests\" field")
+    );
+    assert_eq!(
+        err(json!({"method": "sequence", "params": {}})),
+        invalid("Invalid batch request: no valid \"requests\" field")
+    );
+    let twenty = parse(json!({"method": "batch", "params": {"requests": vec![info.clone(); 20]}}));
+    assert_eq!(twenty.unwrap(), Request::Batch(vec![Request::Info; 20]));
     assert_eq!(
         batch(json!([{"method": "frob", "params": {}}])),
         invalid("Invalid batch subrequest: invalid method \"frob\"")
@@ -568,103 +566,460 @@ fn retrieve_size_budget() {
     assert_eq!(r(10, 0).size_budget(), 7_800_000);
 }
 
-fn arb_store() -> impl Strategy<Value = Store> {
-    (
-        any::<[u8; 16]>(),
-        -50i16..50,
-        0i64..1000,
-        10_000i64..1_000_000,
-        proptest::collection::vec(any::<u8>(), 0..300),
-        any::<bool>(),
+#[test]
+fn namespace_classes_from_namespace_h() {
+    for ns in [-11, -111, -12_311] {
+        assert!(Namespace(ns).is_unrevocable(), "{ns}");
+    }
+    for ns in [11, -1, -12, -10] {
+        assert!(!Namespace(ns).is_unrevocable(), "{ns}");
+    }
+    for ns in [i16::MIN, i16::MAX, -1_230, 400] {
+        // Extremes classify without overflow.
+        let _ = Namespace(ns).is_public_outbox();
+    }
+    assert!(Namespace(-981).is_public_outbox());
+    assert!(!Namespace(1).is_public_outbox());
+    assert_eq!(Namespace(2).max_ttl_ms(), 30 * 86_400_000);
+    assert_eq!(Namespace(-10).max_ttl_ms(), 14 * 86_400_000);
+    assert_eq!(Namespace::USER_PROFILE, Namespace(2));
+    assert_eq!(Namespace::REVOKED_GROUP_MESSAGES, Namespace(-11));
+}
+
+#[test]
+fn retrieve_auth_is_read_when_any_part_is_given() {
+    let pk = user().session_id().to_string();
+    let retrieve = |p: Value| err(json!({"method": "retrieve", "params": p}));
+    // An explicit namespace that needs auth, or any auth field, makes the signature required
+    // at parse time (400) ...
+    for extra in [
+        json!({"namespace": 0}),
+        json!({"namespace": 2}),
+        json!({"timestamp": NOW}),
+        json!({"pubkey_ed25519": user().ed25519_public().to_hex()}),
+    ] {
+        let mut p = extra.clone();
+        p["pubkey"] = json!(pk);
+        assert_eq!(
+            retrieve(p),
+            invalid("Required field 'signature' missing"),
+            "{extra}"
+        );
+    }
+    // ... while an absent namespace leaves the 401 to the check.
+    let e = parse(json!({"method": "retrieve", "params": {"pubkey": pk}}))
+        .unwrap()
+        .check(NOW)
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.body()),
+        (401, "retrieve: request signature required")
+    );
+    // A signature without a timestamp.
+    let sig = STANDARD.encode([0u8; 64]);
+    assert_eq!(
+        retrieve(json!({"pubkey": pk, "signature": sig})),
+        invalid("Required field 'timestamp' missing")
+    );
+    // Public outboxes read without auth.
+    parse(json!({"method": "retrieve", "params": {"pubkey": pk, "namespace": -21}}))
+        .unwrap()
+        .check(NOW)
+        .unwrap();
+    assert_eq!(
+        retrieve(json!({"pubkey": pk, "max_count": "5"})),
+        invalid("Invalid value given for 'max_count': expected integer")
+    );
+    assert_eq!(
+        retrieve(json!({"pubkey": pk, "max_size": 1.5})),
+        invalid("Invalid value given for 'max_size': expected integer")
+    );
+    let Request::Retrieve(r) = parse(
+        json!({"method": "retrieve", "params": {"pubkey": pk, "namespace": -10, "max_count": -3, "max_size": -2}}),
     )
-        .prop_map(|(seed, ns, dt, ttl, data, signed)| {
-            let id = Identity::from_seed(&Seed::Standard(seed));
-            let timestamp = NOW + dt;
-            Store {
-                account: account(&id),
-                namespace: Namespace(ns),
-                timestamp,
-                expiry: timestamp + ttl,
-                data,
-                auth: signed.then(|| Auth {
-                    pubkey_ed25519: Some(id.ed25519_public().0),
-                    signature: id.sign(b"anything"),
-                }),
-                sig_timestamp: timestamp,
-            }
-        })
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!((r.max_count, r.max_size), (0, -2));
 }
 
-proptest! {
-    #[test]
-    fn store_round_trips(store in arb_store()) {
-        let req = Request::Store(store);
-        prop_assert_eq!(Request::parse(req.to_json().to_string().as_bytes()).unwrap(), req);
-    }
-
-    #[test]
-    fn retrieve_round_trips(seed in any::<[u8; 16]>(), ns in any::<i16>(), count in 0u64..100, size in -10i64..100_000, signed in any::<bool>(), last in proptest::option::of(any::<[u8; 4]>())) {
-        let id = Identity::from_seed(&Seed::Standard(seed));
-        let acct = account(&id);
-        let namespace = Namespace(ns);
-        let auth = (signed || !namespace.is_no_auth_retrieve()).then(|| (Auth { pubkey_ed25519: Some(id.ed25519_public().0), signature: id.sign(b"x") }, NOW));
-        let req = Request::Retrieve(Retrieve {
-            account: acct,
-            namespace,
-            last_hash: last.map(|l| message_hash(&acct, namespace, &l)),
-            max_count: count,
-            max_size: size,
-            auth,
-        });
-        prop_assert_eq!(Request::parse(req.to_json().to_string().as_bytes()).unwrap(), req);
-    }
-
-    #[test]
-    fn arbitrary_json_never_panics(method in prop_oneof![Just("store"), Just("retrieve"), Just("delete"), Just("expire"), Just("batch"), Just("delete_all"), Just("get_expiries")], params in arb_json(3)) {
-        let body = json!({"method": method, "params": params}).to_string();
-        if let Ok(req) = Request::parse(body.as_bytes()) {
-            let _ = req.check(NOW);
-        }
-    }
-
-    #[test]
-    fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let _ = Request::parse(&body);
-    }
+#[test]
+fn store_data_and_signature_rules() {
+    let id = user();
+    let pk = id.session_id().to_string();
+    let store = |data: &str| {
+        parse(json!({"method": "store", "params": {
+            "pubkey": pk, "timestamp": NOW, "ttl": 86_400_000, "data": data}}))
+    };
+    // Padding is optional and stray trailing bits are ignored, as oxenc decodes.
+    let Request::Store(s) = store("aGk").unwrap() else {
+        panic!()
+    };
+    assert_eq!(s.data, b"hi");
+    let Request::Store(s) = store("aGl").unwrap() else {
+        panic!()
+    };
+    assert_eq!(s.data, b"hi");
+    assert_eq!(store("").map(|r| matches!(r, Request::Store(_))), Ok(true));
+    assert_eq!(
+        store("aGk=a").unwrap_err().body(),
+        "invalid request: Invalid 'data' value: not base64 encoded"
+    );
+    // The largest body is accepted, one base64 quantum more is not; invalid base64 is reported
+    // before the size.
+    store(&STANDARD.encode(vec![7u8; 76_800])).unwrap();
+    assert_eq!(
+        store(&STANDARD.encode(vec![7u8; 76_803]))
+            .unwrap_err()
+            .body(),
+        "invalid request: Message body exceeds maximum allowed length of 76800 bytes"
+    );
+    assert_eq!(
+        store(&"!".repeat(200_000)).unwrap_err().body(),
+        "invalid request: Invalid 'data' value: not base64 encoded"
+    );
+    // A signature sent to a public inbox is not checked.
+    let junk = json!({"method": "store", "params": {
+        "pubkey": pk, "timestamp": NOW, "ttl": 86_400_000, "data": "",
+        "signature": STANDARD.encode([1u8; 64])}});
+    parse(junk).unwrap().check(NOW).unwrap();
+    // TTL bounds: 10 s minimum, 14 days public, 30 days private.
+    let ttl_check = |ns: i16, ttl: i64| {
+        let msg = format!("store{}{NOW}", Namespace(ns).sig_str());
+        let p = signed_params(
+            &id,
+            &msg,
+            json!({"namespace": ns, "timestamp": NOW, "ttl": ttl, "data": ""}),
+        );
+        parse(json!({"method": "store", "params": p}))
+            .unwrap()
+            .check(NOW)
+            .map_err(|e| e.status())
+    };
+    assert_eq!(ttl_check(0, 10_000), Ok(()));
+    assert_eq!(ttl_check(0, 9_999), Err(403));
+    assert_eq!(ttl_check(0, 14 * 86_400_000), Ok(()));
+    assert_eq!(ttl_check(0, 14 * 86_400_000 + 1), Err(403));
+    assert_eq!(ttl_check(3, 30 * 86_400_000), Ok(()));
+    assert_eq!(ttl_check(3, 30 * 86_400_000 + 1), Err(403));
+    // Expiry already past (with tolerance) is a clock error.
+    let p = json!({"pubkey": pk, "timestamp": NOW - 100_000, "expiry": NOW - 10_001, "data": ""});
+    let e = parse(json!({"method": "store", "params": p}))
+        .unwrap()
+        .check(NOW)
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.body()),
+        (406, "Timestamp error: check your clock")
+    );
+    // Extreme values neither overflow nor pass.
+    let p = json!({"pubkey": pk, "timestamp": i64::MIN, "ttl": u64::MAX, "data": ""});
+    assert_eq!(
+        parse(json!({"method": "store", "params": p}))
+            .unwrap()
+            .check(NOW)
+            .unwrap_err()
+            .status(),
+        403
+    );
+    let p = json!({"pubkey": pk, "timestamp": "-5", "ttl": "+20000", "data": ""});
+    assert_eq!(
+        err(json!({"method": "store", "params": p})),
+        invalid("Invalid value given for 'ttl': \"+20000\"")
+    );
 }
 
-fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        (1_600_000_000_000i64..1_800_000_000_000).prop_map(|n| json!(n)),
-        ".{0,50}".prop_map(Value::String),
-        Just(json!(
-            "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72"
-        )),
-    ];
-    leaf.prop_recursive(depth, 32, 6, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            proptest::collection::btree_map(
-                prop_oneof![
-                    Just("pubkey".to_owned()),
-                    Just("timestamp".to_owned()),
-                    Just("ttl".to_owned()),
-                    Just("data".to_owned()),
-                    Just("namespace".to_owned()),
-                    Just("messages".to_owned()),
-                    Just("signature".to_owned()),
-                    Just("requests".to_owned()),
-                    Just("method".to_owned()),
-                    Just("params".to_owned()),
-                    ".{0,8}".prop_map(|s| s)
-                ],
-                inner,
-                0..6
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+#[test]
+fn type_errors_come_first_in_field_order() {
+    // The reference reads all field types (alphabetically) before checking presence.
+    assert_eq!(
+        err(json!({"method": "store", "params": {"data": 5}})),
+        invalid("Invalid value given for 'data': expected string")
+    );
+    assert_eq!(
+        err(json!({"method": "store", "params": {"ttl": -1, "subaccount": 1}})),
+        invalid("Invalid value given for 'subaccount': expected string")
+    );
+    assert_eq!(
+        err(json!({"method": "delete", "params": {"required": "yes", "pubkey": "x"}})),
+        invalid("Invalid value given for 'required': expected boolean")
+    );
+    assert_eq!(
+        err(json!({"method": "delete_before", "params": {"before": "soon", "namespace": "x"}})),
+        invalid("Invalid value given for 'before': expected integer timestamp (in milliseconds)")
+    );
+    assert_eq!(
+        err(json!({"method": "delete_all", "params": {"timestamp": "soon", "namespace": "x"}})),
+        invalid("Invalid value given for 'namespace': expected integer or \"all\"")
+    );
+    assert_eq!(
+        err(json!({"method": "delete_all", "params": {"namespace": 32_768}})),
+        invalid("Invalid value given for 'namespace': value out of range")
+    );
+    assert_eq!(
+        err(json!({"method": "get_expiries", "params": {"messages": {}}})),
+        invalid("Invalid value given for 'messages': expected string array")
+    );
+    assert_eq!(
+        err(json!({"method": "delete_all", "params": {"pubkey": user().session_id().to_string()}})),
+        invalid("Required field 'signature' missing")
+    );
+    assert_eq!(
+        err(json!({"method": "expire_all", "params": signed_params(&user(), "x", json!({}))})),
+        invalid("Required field 'expiry' missing")
+    );
+    assert_eq!(
+        err(json!({"method": "delete_before", "params": signed_params(&user(), "x", json!({}))})),
+        invalid("Required field 'before' missing")
+    );
+    assert_eq!(
+        err(
+            json!({"method": "get_expiries", "params": signed_params(&user(), "x", json!({"messages": ["a"]}))})
+        ),
+        invalid("Required field 'timestamp' missing")
+    );
+    assert_eq!(
+        err(
+            json!({"method": "get_expiries", "params": signed_params(&user(), "x", json!({"timestamp": NOW}))})
+        ),
+        invalid("Required field 'messages' missing")
+    );
+}
+
+#[test]
+fn pubkey_forms() {
+    let pk = user().session_id().to_string();
+    let swarm = |v: Value| parse(json!({"method": "get_swarm", "params": v}));
+    // Upper-case hex, and the old alias.
+    assert_eq!(
+        swarm(json!({"pubkey": pk.to_uppercase()})).unwrap(),
+        swarm(json!({"pubKey": pk})).unwrap()
+    );
+    // 33 raw bytes as a string are taken as the key, as the reference does.
+    let Request::GetSwarm(raw) = swarm(json!({"pubkey": "a".repeat(33)})).unwrap() else {
+        panic!()
+    };
+    assert_eq!(raw.as_bytes(), &[b'a'; 33]);
+    for bad in [
+        &pk[..64],
+        &format!("{pk}00"),
+        &format!("zz{}", &pk[2..]),
+        "",
+    ] {
+        assert_eq!(
+            err(json!({"method": "get_swarm", "params": {"pubkey": bad}})),
+            invalid("Pubkey must be 66 hex digits/33 bytes long"),
+            "{bad}"
+        );
+        assert_eq!(
+            err(json!({"method": "delete", "params": {"pubkey": bad}})),
+            invalid("Pubkey must be 66 hex digits (33 bytes) long"),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        err(json!({"method": "get_swarm", "params": {"pubkey": pk, "pubKey": pk}})),
+        invalid("Cannot specify both 'pubkey' and 'pubKey'")
+    );
+    assert_eq!(
+        err(json!({"method": "get_swarm", "params": {}})),
+        invalid("Required field 'pubkey' missing")
+    );
+    assert_eq!(
+        err(json!({"method": "get_swarm", "params": {"pubkey": 5}})),
+        invalid("Invalid value given for 'pubkey': expected string")
+    );
+    // pubkey_ed25519 may also be 32 raw bytes.
+    let p = json!({"pubkey": pk, "pubkey_ed25519": "b".repeat(32), "signature": STANDARD.encode([0u8; 64]), "messages": [message_hash(&account(&user()), Namespace(0), b"")]});
+    let Request::Delete(d) = parse(json!({"method": "delete", "params": p})).unwrap() else {
+        panic!()
+    };
+    assert_eq!(d.auth.pubkey_ed25519, Some([b'b'; 32]));
+}
+
+#[test]
+fn signature_encodings() {
+    let pk = user().session_id().to_string();
+    let h = message_hash(&account(&user()), Namespace(0), b"");
+    let delete = |sig: Value| {
+        err(
+            json!({"method": "delete", "params": {"pubkey": pk, "messages": [h], "signature": sig}}),
+        )
+    };
+    let bad = invalid("invalid signature: expected base64 encoded Ed25519 signature");
+    let good = STANDARD.encode([9u8; 64]);
+    assert_eq!(
+        delete(json!(hex::encode([9u8; 64]))),
+        bad,
+        "hex is not accepted"
+    );
+    assert_eq!(delete(json!(&good[..85])), bad);
+    assert_eq!(delete(json!(format!("{}=", &good[..86]))), bad);
+    assert_eq!(delete(json!(format!("{}A=", &good[..86]))), bad);
+    assert_eq!(delete(json!(format!("{}!", &good[..85]))), bad);
+    assert_eq!(
+        delete(json!(64)),
+        invalid("Invalid value given for 'signature': expected string")
+    );
+}
+
+#[test]
+fn expire_forms() {
+    let id = user();
+    let h = message_hash(&account(&id), Namespace(0), b"1");
+    let h2 = message_hash(&account(&id), Namespace(0), b"2");
+    let expire =
+        |p: Value| parse(json!({"method": "expire", "params": signed_params(&id, "x", p)}));
+    // A single string for messages and a one-element expiry list are the plain form.
+    let a = expire(json!({"messages": h, "expiry": [NOW]})).unwrap();
+    let b = expire(json!({"messages": [h], "expiry": NOW})).unwrap();
+    assert_eq!(a, b);
+    // Per-message expiries parse, and are refused by a 19.3 node with 403 after the clock check.
+    let multi = json!({"messages": [h, h2], "expiry": [NOW + 1, NOW + 2]});
+    let Request::Expire(e) = expire(multi.clone()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(e.expiries(), vec![NOW + 1, NOW + 2]);
+    let msg = format!("expire{}{}{h}{h2}", NOW + 1, NOW + 2);
+    let req =
+        parse(json!({"method": "expire", "params": signed_params(&id, &msg, multi)})).unwrap();
+    assert_eq!(req.signed_message().unwrap(), msg.as_bytes());
+    let e = req.check(NOW).unwrap_err();
+    assert_eq!(
+        (e.status(), e.body()),
+        (
+            403,
+            "expire: multi-expiry requests are not yet active on the network"
+        )
+    );
+    let e = expire(json!({"messages": [h, h2], "expiry": [NOW - 61_000, NOW]}))
+        .unwrap()
+        .check(NOW)
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.body()),
+        (401, "expire: timestamp should be >= current time")
+    );
+    // Expiries in seconds are not caught at parse time: the clock check refuses them.
+    let e = expire(json!({"messages": [h], "expiry": 1_700_000_000}))
+        .unwrap()
+        .check(NOW)
+        .unwrap_err();
+    assert_eq!(e.status(), 401);
+    let bad = |p: Value| expire(p).unwrap_err().body().to_owned();
+    assert_eq!(
+        bad(json!({"messages": [h, h2], "expiry": [NOW, NOW, NOW]})),
+        "invalid request: 'expiry' must be a single expiry, or the same length as 'messages'"
+    );
+    assert_eq!(
+        bad(json!({"messages": [h], "expiry": []})),
+        "invalid request: 'expiry' does not contain any expiration timestamps"
+    );
+    assert_eq!(
+        bad(json!({"messages": [h], "expiry": ["soon"]})),
+        "invalid request: Invalid value given for 'expiry': expected timestamp array"
+    );
+    assert_eq!(
+        bad(json!({"messages": [h]})),
+        "invalid request: Required field 'expiry' missing"
+    );
+    assert_eq!(
+        bad(json!({"messages": [], "expiry": NOW})),
+        "invalid request: messages does not contain any message hashes"
+    );
+    // get_expiries does not check the form of its hashes; delete and expire do.
+    let ge = parse(
+        json!({"method": "get_expiries", "params": signed_params(&id, "x", json!({"messages": ["nope"], "timestamp": NOW}))}),
+    );
+    assert!(ge.is_ok());
+    assert_eq!(
+        bad(json!({"messages": ["nope"], "expiry": NOW})),
+        "invalid request: invalid message hash: nope"
+    );
+}
+
+#[test]
+fn timestamp_edges() {
+    let id = user();
+    let run = |ts: Value| {
+        err(
+            json!({"method": "delete_all", "params": signed_params(&id, "x", json!({"timestamp": ts}))}),
+        )
+    };
+    let secs = invalid("Invalid timestamp for 'timestamp': timestamp must be in milliseconds");
+    assert_eq!(run(json!(999_999_999)), secs);
+    // Beyond i64 the reference's int64 read wraps negative: also "in milliseconds".
+    assert_eq!(run(json!(u64::MAX)), secs);
+    assert_eq!(
+        run(json!(1.7e12)),
+        invalid(
+            "Invalid value given for 'timestamp': expected integer timestamp (in milliseconds)"
+        )
+    );
+    // The window is inclusive: exactly 60 s either way passes the clock check.
+    for (ts, ok) in [
+        (NOW - 60_000, true),
+        (NOW + 60_000, true),
+        (NOW - 60_001, false),
+        (NOW + 60_001, false),
+    ] {
+        let msg = format!("delete_all{ts}");
+        let p = signed_params(&id, &msg, json!({"timestamp": ts}));
+        let res = parse(json!({"method": "delete_all", "params": p}))
+            .unwrap()
+            .check(NOW);
+        assert_eq!(res.is_ok(), ok, "{ts}");
+    }
+    // get_expiries has the same window.
+    let h = message_hash(&account(&id), Namespace(0), b"");
+    let ts = NOW + 61_000;
+    let p = signed_params(
+        &id,
+        &format!("get_expiries{ts}{h}"),
+        json!({"timestamp": ts, "messages": [h]}),
+    );
+    let e = parse(json!({"method": "get_expiries", "params": p}))
+        .unwrap()
+        .check(NOW)
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.body()),
+        (406, "get_expiries timestamp too far from current time")
+    );
+    // Extreme node clocks do not overflow.
+    let p = signed_params(&id, "x", json!({"timestamp": NOW}));
+    let req = parse(json!({"method": "delete_all", "params": p})).unwrap();
+    assert_eq!(req.check(i64::MAX).unwrap_err().status(), 406);
+    assert_eq!(req.check(i64::MIN).unwrap_err().status(), 406);
+}
+
+#[test]
+fn client_builds_and_signs_requests() {
+    use sotto_rpc::{sig, Auth, Delete, Retrieve};
+    let id = user();
+    let acct = AccountId::from(id.session_id());
+    let h = sotto_rpc::MessageHash::compute(&acct, Namespace(0), b"x");
+    let retrieve = Request::Retrieve(Retrieve {
+        account: acct,
+        namespace: Namespace(0),
+        last_hash: Some(h.clone()),
+        max_count: 0,
+        max_size: -5,
+        auth: Some((Auth::sign(&id, &sig::retrieve(Namespace(0), NOW)), NOW)),
+    });
+    let body = retrieve.to_json().to_string();
+    let parsed = Request::parse(body.as_bytes()).unwrap();
+    assert_eq!(parsed, retrieve);
+    parsed.check(NOW).unwrap();
+    let messages = vec![h.to_string()];
+    let delete = Request::Delete(Delete {
+        account: acct,
+        auth: Auth::sign(&id, &sig::delete(&messages)),
+        messages,
+        required: true,
+    });
+    Request::parse(delete.to_json().to_string().as_bytes())
+        .unwrap()
+        .check(NOW)
+        .unwrap();
 }
