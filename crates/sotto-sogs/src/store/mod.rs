@@ -1,0 +1,255 @@
+//! The database: the only module with SQL.
+//!
+//! A SQLite file with PySOGS's schema (`sogs.md` §3), opened in WAL mode with foreign keys on
+//! and a busy timeout, written with `BEGIN IMMEDIATE` as PySOGS does, so that PySOGS, this
+//! server and the `sogs` CLI can share one file.
+
+mod rooms;
+mod schema;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+pub use rooms::{
+    Moderators, PermissionChange, PermissionOverride, Permissions, Room, RoomStats,
+    ACTIVITY_WINDOWS_DAYS,
+};
+pub use schema::LATEST_VERSION;
+pub use users::User;
+pub use users::SYSTEM_USER_ID;
+
+use crate::err::{Error, Result};
+
+/// How long a statement waits for another writer before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What an opened database holds, before any change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaState {
+    /// No SOGS tables.
+    Empty,
+    /// At our latest version (or a PySOGS database with exactly our schema, not yet recorded).
+    Current,
+    /// Ours, with these migrations pending.
+    Pending(Vec<i64>),
+    /// A PySOGS database whose schema differs from the current PySOGS one (an older release);
+    /// the strings say how.
+    OldPysogs(Vec<String>),
+}
+
+/// How [`Store::initialize`] may change the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitMode {
+    /// `Some(true)`: the database must be empty and is created; `Some(false)`: it must already
+    /// have tables; `None`: create if empty.
+    pub create: Option<bool>,
+    /// Apply pending migrations; if false, pending migrations are an
+    /// [`Error::UpgradeRequired`].
+    pub upgrade: bool,
+}
+
+/// An open SOGS database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Open (creating the file if needed) a SQLite database; no schema change yet.
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// A private in-memory database (tests, tools).
+    pub fn open_in_memory() -> Result<Self> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Self> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // journal_mode answers with the mode in force (in-memory databases stay "memory").
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        Ok(Self { conn })
+    }
+
+    /// The raw connection, for tests and read-only inspection. Code that changes SOGS data
+    /// belongs in this module.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Start a write transaction (`BEGIN IMMEDIATE`, as PySOGS).
+    fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// Inspect the schema without changing it.
+    pub fn schema_state(&self) -> Result<SchemaState> {
+        if schema::has_table(&self.conn, "sotto_migrations")? {
+            let found: i64 = self.conn.query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM sotto_migrations",
+                [],
+                |r| r.get(0),
+            )?;
+            if found > LATEST_VERSION {
+                return Err(Error::NewerSchema {
+                    found,
+                    latest: LATEST_VERSION,
+                });
+            }
+            let pending: Vec<i64> = schema::MIGRATIONS
+                .iter()
+                .map(|m| m.version)
+                .filter(|v| *v > found)
+                .collect();
+            return Ok(if pending.is_empty() {
+                SchemaState::Current
+            } else {
+                SchemaState::Pending(pending)
+            });
+        }
+        if schema::has_table(&self.conn, "messages")? {
+            let diffs = schema::differences(&self.conn, schema::PYSOGS_VERSION)?;
+            // Our later migrations (none yet) would still be pending on an adopted database.
+            return Ok(if !diffs.is_empty() {
+                SchemaState::OldPysogs(diffs)
+            } else if schema::PYSOGS_VERSION < LATEST_VERSION {
+                SchemaState::Pending(
+                    schema::MIGRATIONS
+                        .iter()
+                        .map(|m| m.version)
+                        .filter(|v| *v > schema::PYSOGS_VERSION)
+                        .collect(),
+                )
+            } else {
+                SchemaState::Current
+            });
+        }
+        Ok(SchemaState::Empty)
+    }
+
+    /// Bring the schema to the latest version as `mode` allows (PySOGS `database_init`).
+    /// Returns whether the schema was created or upgraded.
+    ///
+    /// A PySOGS database that matches our schema is adopted: `sotto_migrations` records it as
+    /// being at the PySOGS-equivalent version, and nothing else is touched.
+    pub fn initialize(&mut self, mode: InitMode) -> Result<bool> {
+        let state = self.schema_state()?;
+        match (&state, mode.create) {
+            (SchemaState::Empty, Some(false)) => {
+                return Err(Error::DbEmpty(
+                    self.conn.path().unwrap_or(":memory:").to_owned(),
+                ))
+            }
+            (SchemaState::Empty, _) => {}
+            (_, Some(true)) => return Err(Error::DbExists),
+            _ => {}
+        }
+        match state {
+            SchemaState::Current => {
+                self.adopt_if_unrecorded()?;
+                Ok(false)
+            }
+            SchemaState::OldPysogs(diffs) => {
+                let summary = summarize(&diffs);
+                if mode.upgrade {
+                    Err(Error::ForeignSchema(summary))
+                } else {
+                    Err(Error::UpgradeRequired(summary))
+                }
+            }
+            SchemaState::Pending(versions) if !mode.upgrade && mode.create != Some(true) => Err(
+                Error::UpgradeRequired(format!("schema migration(s) {versions:?} pending")),
+            ),
+            SchemaState::Pending(_) | SchemaState::Empty => {
+                self.adopt_if_unrecorded()?;
+                self.apply_pending()?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Apply every migration newer than the recorded version, all in one transaction.
+    fn apply_pending(&mut self) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute_batch(schema::MIGRATIONS_TABLE_SQL)?;
+        let done: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM sotto_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        for m in schema::MIGRATIONS.iter().filter(|m| m.version > done) {
+            tx.execute_batch(m.sql)?;
+            tx.execute(
+                "INSERT INTO sotto_migrations (version, name, how) VALUES (?1, ?2, 'applied')",
+                rusqlite::params![m.version, m.name],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Record a matching PySOGS database as being at the PySOGS-equivalent version.
+    fn adopt_if_unrecorded(&mut self) -> Result<()> {
+        if schema::has_table(&self.conn, "sotto_migrations")?
+            || !schema::has_table(&self.conn, "messages")?
+        {
+            return Ok(());
+        }
+        let tx = self.write()?;
+        tx.execute_batch(schema::MIGRATIONS_TABLE_SQL)?;
+        for m in schema::MIGRATIONS
+            .iter()
+            .filter(|m| m.version <= schema::PYSOGS_VERSION)
+        {
+            tx.execute(
+                "INSERT INTO sotto_migrations (version, name, how) VALUES (?1, ?2, 'adopted')",
+                rusqlite::params![m.version, m.name],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The recorded schema version (0 if none).
+    pub fn schema_version(&self) -> Result<i64> {
+        if !schema::has_table(&self.conn, "sotto_migrations")? {
+            return Ok(0);
+        }
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM sotto_migrations",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether the database has any room (used to skip work on empty servers).
+    pub fn has_rooms(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM rooms LIMIT 1", [], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+}
+
+/// The first few differences, for a one-line message.
+fn summarize(diffs: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut s = diffs
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if diffs.len() > SHOWN {
+        s.push_str(&format!("; and {} more", diffs.len() - SHOWN));
+    }
+    s
+}
