@@ -20,6 +20,43 @@ pub const BLIND15_PREFIX: u8 = 0x15;
 /// Type prefix of a 25-blinded community ID (`sogs.md` §2.4a).
 pub const BLIND25_PREFIX: u8 = 0x25;
 
+/// The accessors, text forms and serde of a 32-byte public-key newtype.
+macro_rules! key_newtype {
+    ($ty:ident, $what:literal) => {
+        impl $ty {
+            /// The raw key bytes.
+            pub fn as_bytes(&self) -> &[u8; 32] {
+                &self.0
+            }
+
+            /// Lowercase hex.
+            pub fn to_hex(&self) -> String {
+                hex::encode(self.0)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($ty), "({})"), self.to_hex())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                hex_array($what, "64 hex characters", s).map(Self)
+            }
+        }
+        serde_via_str!($ty);
+    };
+}
+
 /// An Ed25519 public key (32 bytes).
 ///
 /// Any 32 bytes are accepted; [`Ed25519PublicKey::verify`] rejects keys that are not valid,
@@ -27,17 +64,9 @@ pub const BLIND25_PREFIX: u8 = 0x25;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ed25519PublicKey(pub [u8; 32]);
 
+key_newtype!(Ed25519PublicKey, "Ed25519 public key");
+
 impl Ed25519PublicKey {
-    /// The raw key bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// Lowercase hex.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
     /// Verify a detached signature with libsodium's strict rules (canonical `S`, no small-order
     /// `A` or `R`).
     pub fn verify(&self, msg: &[u8], sig: &[u8; 64], what: &'static str) -> Result<()> {
@@ -62,41 +91,13 @@ impl Ed25519PublicKey {
     }
 }
 
-impl fmt::Display for Ed25519PublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for Ed25519PublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Ed25519PublicKey({})", self.to_hex())
-    }
-}
-
-impl FromStr for Ed25519PublicKey {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        hex_array("Ed25519 public key", "64 hex characters", s).map(Self)
-    }
-}
-serde_via_str!(Ed25519PublicKey);
-
 /// An X25519 public key (32 bytes, Montgomery u-coordinate).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct X25519PublicKey(pub [u8; 32]);
 
+key_newtype!(X25519PublicKey, "X25519 public key");
+
 impl X25519PublicKey {
-    /// The raw key bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// Lowercase hex.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
     /// The Ed25519 point with this u-coordinate and sign bit 0 ("XEd25519 positive" form), as
     /// SOGS uses to find the blinded ID of a `05` account (`sogs.md` §2.4).
     pub fn to_ed25519_positive(&self) -> Result<Ed25519PublicKey> {
@@ -108,26 +109,6 @@ impl X25519PublicKey {
         Ok(Ed25519PublicKey(point.compress().to_bytes()))
     }
 }
-
-impl fmt::Display for X25519PublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for X25519PublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "X25519PublicKey({})", self.to_hex())
-    }
-}
-
-impl FromStr for X25519PublicKey {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        hex_array("X25519 public key", "64 hex characters", s).map(Self)
-    }
-}
-serde_via_str!(X25519PublicKey);
 
 /// A Session ID: `05` followed by the account's X25519 public key, 66 hex characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -80,13 +80,25 @@ pub struct Moderators {
 }
 
 impl Moderators {
-    pub(super) fn push(&mut self, session_id: String, admin: bool, visible: bool) {
-        match (admin, visible) {
-            (true, true) => self.visible_admins.push(session_id),
-            (true, false) => self.hidden_admins.push(session_id),
-            (false, true) => self.visible_mods.push(session_id),
-            (false, false) => self.hidden_mods.push(session_id),
+    /// Sort the rows of `stmt` — `(session_id, admin, visible_mod)` — into the four lists.
+    pub(super) fn from_query<P: rusqlite::Params>(
+        stmt: &mut rusqlite::Statement<'_>,
+        params: P,
+    ) -> Result<Self> {
+        let mut mods = Self::default();
+        let rows = stmt.query_map(params, |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        for row in rows {
+            let (session_id, admin, visible) = row?;
+            match (admin, visible) {
+                (true, true) => mods.visible_admins.push(session_id),
+                (true, false) => mods.hidden_admins.push(session_id),
+                (false, true) => mods.visible_mods.push(session_id),
+                (false, false) => mods.hidden_mods.push(session_id),
+            }
         }
+        Ok(mods)
     }
 
     /// Admins, visible and hidden.
@@ -459,20 +471,12 @@ impl Store {
 
     /// Room-level moderators and admins of a room (not global ones), sorted by session ID.
     pub fn room_moderators(&self, room_id: i64) -> Result<Moderators> {
-        let mut mods = Moderators::default();
         let mut stmt = self.conn.prepare(
             "SELECT users.session_id, o.admin, o.visible_mod
              FROM user_permission_overrides o JOIN users ON users.id = o.\"user\"
              WHERE o.room = ?1 AND o.moderator
              ORDER BY users.session_id",
         )?;
-        let rows = stmt.query_map([room_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-        })?;
-        for row in rows {
-            let (sid, admin, visible) = row?;
-            mods.push(sid, admin, visible);
-        }
-        Ok(mods)
+        Moderators::from_query(&mut stmt, [room_id])
     }
 }

@@ -214,19 +214,11 @@ impl Store {
     /// All global moderators and admins except the system user, by visibility and role,
     /// each list sorted by session ID.
     pub fn global_moderators(&self) -> Result<Moderators> {
-        let mut mods = Moderators::default();
         let mut stmt = self.conn.prepare(
             "SELECT session_id, admin, visible_mod FROM users
              WHERE moderator AND id != ?1 AND session_id NOT LIKE 'ff%'
              ORDER BY session_id",
         )?;
-        let rows = stmt.query_map([SYSTEM_USER_ID], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-        })?;
-        for row in rows {
-            let (sid, admin, visible) = row?;
-            mods.push(sid, admin, visible);
-        }
-        Ok(mods)
+        Moderators::from_query(&mut stmt, [SYSTEM_USER_ID])
     }
 }
