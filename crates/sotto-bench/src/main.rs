@@ -18,6 +18,8 @@ use sotto_crypto::{Identity, Seed};
 use sotto_node::store::{Durability, Store, StoreOptions, StoredMessage};
 use sotto_rpc::{message_hash, AccountId, Namespace};
 
+mod onion;
+
 /// Load generators for Sotto's servers.
 #[derive(Debug, Parser)]
 #[command(name = "sotto-bench", version, about)]
@@ -30,6 +32,8 @@ struct Cli {
 enum Cmd {
     /// Drive a sotto-node with stores and signed retrieves.
     Node(NodeArgs),
+    /// Measure what onion paths add: latency per hop and throughput through 3 hops.
+    Onion(onion::OnionArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -55,11 +59,13 @@ struct NodeArgs {
 }
 
 fn main() -> anyhow::Result<()> {
-    let Cmd::Node(args) = Cli::parse().command;
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(bench_node(args))
+        .build()?;
+    match Cli::parse().command {
+        Cmd::Node(args) => runtime.block_on(bench_node(args)),
+        Cmd::Onion(args) => runtime.block_on(onion::bench_onion(args)),
+    }
 }
 
 fn now_ms() -> i64 {

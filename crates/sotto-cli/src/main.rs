@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod id;
 mod msg;
 mod output;
+mod rpc;
 
 /// Sotto: a Session-compatible private messenger.
 #[derive(Debug, Parser)]
@@ -27,16 +28,19 @@ enum Command {
     /// Encrypt and decrypt 1:1 messages offline (the storage `data` format).
     #[command(subcommand)]
     Msg(msg::MsgCommand),
+    /// Send one storage RPC to a node through a random onion path; print its JSON answer.
+    Rpc(rpc::RpcArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Id(cmd) => id::run(cmd),
-        Command::Msg(cmd) => msg::run(cmd),
+        Command::Id(cmd) => id::run(cmd).map(|()| ExitCode::SUCCESS),
+        Command::Msg(cmd) => msg::run(cmd).map(|()| ExitCode::SUCCESS),
+        Command::Rpc(args) => rpc::run(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             // One line: the error and its causes, joined.
             eprintln!("sotto: {err:#}");

@@ -103,6 +103,19 @@ fn bench_layer(c: &mut Criterion) {
     let server = [0x22u8; 32];
     let (client_pub, server_pub) = (x25519_public(&client), x25519_public(&server));
     let payload = vec![0x42u8; 1024];
+    // The same function two ways, in one run: the Montgomery ladder (x25519-dalek) and the
+    // Edwards form that `layer::x25519` uses.
+    let mut group = c.benchmark_group("x25519");
+    group.bench_function("ladder", |b| {
+        b.iter(|| x25519_dalek::x25519(server, black_box(client_pub.0)))
+    });
+    group.bench_function("edwards", |b| {
+        b.iter(|| sotto_crypto::layer::x25519(&server, black_box(&client_pub.0)))
+    });
+    group.bench_function("public_key", |b| {
+        b.iter(|| x25519_public(black_box(&client)))
+    });
+    group.finish();
     for enc in [EncType::AesGcm, EncType::XChaCha20] {
         let cipher = LayerCipher::client(enc, &client, &client_pub, &server_pub).unwrap();
         let blob = cipher.encrypt(&mut OsRng, &payload);

@@ -14,6 +14,7 @@ use blake2::digest::consts::U32;
 use blake2::digest::Digest;
 use blake2::Blake2b;
 use chacha20poly1305::XChaCha20Poly1305;
+use curve25519_dalek::{EdwardsPoint, MontgomeryPoint};
 use hmac::{Hmac, Mac};
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha256;
@@ -234,7 +235,7 @@ impl LayerCipher {
 
 /// X25519, refusing the all-zero result of a small-order peer key.
 fn shared_secret(secret: &[u8; 32], public: &X25519PublicKey) -> Result<Zeroizing<[u8; 32]>> {
-    let shared = Zeroizing::new(x25519_dalek::x25519(*secret, public.0));
+    let shared = Zeroizing::new(x25519(secret, &public.0));
     if shared.iter().all(|&b| b == 0) {
         return Err(Error::BadPoint {
             what: "X25519 public key",
@@ -243,10 +244,22 @@ fn shared_secret(secret: &[u8; 32], public: &X25519PublicKey) -> Result<Zeroizin
     Ok(shared)
 }
 
-/// The X25519 public key of a secret.
+/// The X25519 function (RFC 7748), computed on the Edwards form when the peer's u-coordinate is
+/// on the curve: curve25519-dalek's variable-base Edwards multiplication uses its AVX2 backend
+/// where the CPU has one, which the Montgomery ladder cannot, and this is what bounds how many
+/// onion layers a node peels per second (`docs/benchmarks.md`). The u-coordinate of `[k]P` does
+/// not depend on the sign chosen for `P`, and the birational map sends `[k]P` on one form to
+/// `[k]P` on the other, so the result is the ladder's, bit for bit; points on the twist (which
+/// have no Edwards form) take the ladder. Tested against `x25519-dalek` on random inputs.
+pub fn x25519(secret: &[u8; 32], public: &[u8; 32]) -> [u8; 32] {
+    let point = MontgomeryPoint(*public);
+    match point.to_edwards(0) {
+        Some(edwards) => edwards.mul_clamped(*secret).to_montgomery().0,
+        None => point.mul_clamped(*secret).0,
+    }
+}
+
+/// The X25519 public key of a secret (fixed-base, with curve25519-dalek's precomputed table).
 pub fn x25519_public(secret: &[u8; 32]) -> X25519PublicKey {
-    X25519PublicKey(x25519_dalek::x25519(
-        *secret,
-        x25519_dalek::X25519_BASEPOINT_BYTES,
-    ))
+    X25519PublicKey(EdwardsPoint::mul_base_clamped(*secret).to_montgomery().0)
 }

@@ -13,6 +13,59 @@ fn key(hex: &str) -> [u8; 32] {
 }
 
 /// T1: libsession `tests/test_onionreq.cpp`, "Onion request encryption".
+/// Edge inputs of the Edwards-form X25519: small-order points (RFC 7748 §6.1 says such inputs
+/// give all zeros), u = -1 and u = p (non-canonical 0), and the RFC's own vector.
+#[test]
+fn x25519_edge_cases_match_the_ladder() {
+    let p_minus_1 = {
+        let mut b = [0xffu8; 32];
+        b[0] = 0xec;
+        b[31] = 0x7f;
+        b
+    };
+    let p = {
+        let mut b = p_minus_1;
+        b[0] = 0xed;
+        b
+    };
+    let mut high_bit = [9u8; 32];
+    high_bit[31] |= 0x80;
+    let small_order: [[u8; 32]; 3] = [
+        [0; 32],
+        {
+            let mut b = [0; 32];
+            b[0] = 1;
+            b
+        },
+        p_minus_1,
+    ];
+    for u in small_order.iter().chain([p, high_bit, [0xff; 32]].iter()) {
+        for secret in [[0u8; 32], [0xff; 32], [0x5a; 32]] {
+            assert_eq!(
+                sotto_crypto::layer::x25519(&secret, u),
+                x25519_dalek::x25519(secret, *u),
+                "u = {}",
+                hex::encode(u)
+            );
+        }
+    }
+    // RFC 7748 §5.2, first vector.
+    let k: [u8; 32] =
+        hex::decode("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4")
+            .unwrap()
+            .try_into()
+            .unwrap();
+    let u: [u8; 32] =
+        hex::decode("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c")
+            .unwrap()
+            .try_into()
+            .unwrap();
+    assert_eq!(
+        hex::encode(sotto_crypto::layer::x25519(&k, &u)),
+        "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"
+    );
+}
+
 #[test]
 fn t1_hop_decryption() {
     let a = key("ccc335912da8939e2b44816728a5a4773063efa82bf7ae2d42a0abfa2caa452d");
@@ -168,6 +221,15 @@ fn rejects_small_order_keys_short_blobs_and_bad_nonces() {
 }
 
 proptest! {
+    /// The Edwards-form X25519 equals the reference ladder on any input: valid keys, points on
+    /// the twist, small-order and non-canonical u-coordinates alike.
+    #[test]
+    fn x25519_matches_the_ladder(secret in any::<[u8; 32]>(), u in any::<[u8; 32]>()) {
+        prop_assert_eq!(sotto_crypto::layer::x25519(&secret, &u), x25519_dalek::x25519(secret, u));
+        let public = sotto_crypto::layer::x25519_public(&secret);
+        prop_assert_eq!(public.0, x25519_dalek::x25519(secret, x25519_dalek::X25519_BASEPOINT_BYTES));
+    }
+
     #[test]
     fn round_trip(payload in proptest::collection::vec(any::<u8>(), 0..3000), a in any::<[u8; 32]>(), b in any::<[u8; 32]>(), xchacha in any::<bool>()) {
         let enc = if xchacha { EncType::XChaCha20 } else { EncType::AesGcm };

@@ -26,9 +26,9 @@ pub enum Error {
         /// Its length.
         len: usize,
     },
-    /// The TLS certificate could not be made or loaded.
-    #[error("TLS certificate: {0}")]
-    Tls(String),
+    /// The HTTPS layer could not be set up.
+    #[error(transparent)]
+    Https(#[from] sotto_https::Error),
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] std::io::Error),

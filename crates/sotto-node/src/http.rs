@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
@@ -12,21 +12,14 @@ use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use prometheus::{Encoder as _, HistogramVec, IntCounterVec, IntGauge, Registry, TextEncoder};
 use sotto_rpc::limits::MAX_REQUEST_BODY;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
 
+use crate::onion::{OnionService, ONION_PATH};
 use crate::service::{Body, Node, Reply};
 
 /// The `Server` header of every reply.
 pub const SERVER_HEADER: &str = concat!("sotto-node/", env!("CARGO_PKG_VERSION"));
-/// How long shutdown waits for requests in flight.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A token bucket per client IP (oxen-storage-server `rate_limiter.h`).
 #[derive(Debug)]
@@ -141,6 +134,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Metrics.
     pub metrics: Metrics,
+    /// The onion endpoint.
+    pub onion: Arc<OnionService>,
 }
 
 /// Current Unix time in ms.
@@ -215,6 +210,36 @@ async fn storage_rpc_inner(state: &AppState, peer: SocketAddr, request: Request)
     }
 }
 
+async fn onion_req(
+    State(state): State<AppState>,
+    Extension(peer): Extension<SocketAddr>,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let response = if !state.limiter.allow(peer.ip(), Instant::now()) {
+        text(429, "Too Many Requests")
+    } else {
+        match to_bytes(request.into_body(), sotto_onion::MAX_BODY_SIZE).await {
+            Err(_) => text(413, "Request body too large"),
+            Ok(body) => {
+                let reply = state.onion.handle(&body).await;
+                let status =
+                    StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (
+                    status,
+                    [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+                    reply.body,
+                )
+                    .into_response()
+            }
+        }
+    };
+    state
+        .metrics
+        .observe(ONION_PATH, response.status().as_u16(), started);
+    response
+}
+
 async fn not_found(method: Method, uri: Uri) -> Response {
     text(404, format!("{method} {} Not Found", uri.path()))
 }
@@ -223,6 +248,7 @@ async fn not_found(method: Method, uri: Uri) -> Response {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/storage_rpc/v1", post(storage_rpc))
+        .route(ONION_PATH, post(onion_req))
         .route(
             "/get_stats/v1",
             get(|| async { axum::Json(serde_json::json!({"version": "2.8.0"})) }),
@@ -247,55 +273,4 @@ pub fn metrics_router(metrics: Metrics) -> Router {
             async move { metrics.render() }
         }),
     )
-}
-
-/// Serve `router` over TLS on `listener` until `shutdown` turns true, then let requests in
-/// flight finish (up to [`SHUTDOWN_GRACE`]).
-pub async fn serve_tls(
-    listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let acceptor = TlsAcceptor::from(tls);
-    let mut connections = JoinSet::new();
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.changed() => break,
-        };
-        let (tcp, peer) = match accepted {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                continue;
-            }
-        };
-        let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone().layer(Extension(peer)));
-        let mut stop = shutdown.clone();
-        connections.spawn(async move {
-            let Ok(Ok(tls)) =
-                tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
-            else {
-                return;
-            };
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
-            }
-        });
-        // Reap finished connections so the set does not grow without bound.
-        while connections.try_join_next().is_some() {}
-    }
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
 }

@@ -7,8 +7,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use sotto_node::config::{Config, RunArgs, DEFAULT_DATA_DIR};
+use sotto_node::directory::Directory;
 use sotto_node::http::{self, AppState, Metrics, RateLimiter};
 use sotto_node::keys::NodeKeys;
+use sotto_node::onion::OnionService;
 use sotto_node::service::{Node, SelfInfo};
 use sotto_node::store::{Store, StoreOptions};
 use tokio::net::TcpListener;
@@ -33,6 +35,9 @@ enum Command {
         data_dir: Option<std::path::PathBuf>,
     },
 }
+
+/// How often the `--static-nodes` file is checked for changes.
+const STATIC_NODES_POLL: Duration = Duration::from_millis(500);
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -84,18 +89,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     let keys = NodeKeys::load_or_create(&config.data_dir)?;
-    let tls = sotto_node::tls::server_config(&config.data_dir)?;
+    let tls = sotto_https::server_config(&config.data_dir)?;
+    let directory = Arc::new(Directory::default());
     if let Some(path) = &config.static_nodes {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let nodes: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
-        let count = nodes
-            .get("service_node_states")
-            .and_then(|v| v.as_array())
-            .with_context(|| format!("{}: no service_node_states list", path.display()))?
-            .len();
-        tracing::info!(count, "static nodes loaded");
+        let nodes = read_static_nodes(path)?;
+        tracing::info!(count = nodes.len(), "static nodes loaded");
+        directory.replace(nodes);
     }
     let store = Store::open(
         &config.data_dir.join("messages.db"),
@@ -126,6 +125,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             sotto_node::config::DEFAULT_RATE_CLIENTS,
         )),
         metrics: metrics.clone(),
+        onion: Arc::new(OnionService::new(
+            Arc::clone(&node),
+            Arc::clone(&directory),
+        )?),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
 
@@ -143,6 +146,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 .await;
         });
     }
+
+    let watcher = config.static_nodes.clone().map(|path| {
+        let directory = Arc::clone(&directory);
+        tokio::spawn(watch_static_nodes(path, directory))
+    });
 
     let sweeper = {
         let node = Arc::clone(&node);
@@ -185,13 +193,59 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("listening on https://{local}");
     std::io::stdout().flush()?;
 
-    let server = tokio::spawn(http::serve_tls(listener, tls, http::router(state), stop_rx));
+    let server = tokio::spawn(sotto_https::serve_tls(
+        listener,
+        tls,
+        http::router(state),
+        stop_rx,
+    ));
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = server.await;
     sweeper.abort();
+    if let Some(w) = watcher {
+        w.abort();
+    }
     Ok(())
+}
+
+fn read_static_nodes(path: &std::path::Path) -> anyhow::Result<Vec<sotto_rpc::nodes::NodeInfo>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    sotto_rpc::nodes::parse_node_list(&json).with_context(|| format!("in {}", path.display()))
+}
+
+/// Re-read the static node list whenever the file changes, so that nodes started together can
+/// learn each other's addresses after they are bound. A broken file keeps the previous list.
+async fn watch_static_nodes(path: std::path::PathBuf, directory: Arc<Directory>) {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut seen = modified(&path);
+    let mut warned = None;
+    let mut tick = tokio::time::interval(STATIC_NODES_POLL);
+    loop {
+        tick.tick().await;
+        let now = modified(&path);
+        if now == seen {
+            continue;
+        }
+        match read_static_nodes(&path) {
+            Ok(nodes) => {
+                tracing::info!(count = nodes.len(), "static nodes reloaded");
+                directory.replace(nodes);
+                seen = now;
+                warned = None;
+            }
+            // A file caught half-written is read again on the next tick; warn once per version.
+            Err(e) if warned != now => {
+                tracing::warn!(error = %format!("{e:#}"), "static nodes not reloaded");
+                warned = now;
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 async fn shutdown_signal() {

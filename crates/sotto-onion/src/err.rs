@@ -173,6 +173,10 @@ pub enum NodeError {
     },
     /// The next hop is not a known node: `502 Next node not found: <ed25519 hex>`.
     NextNodeNotFound(Ed25519PublicKey),
+    /// The next hop refused the connection or dropped it:
+    /// `502 Next node is currently unreachable: <ed25519 hex>`, which clients treat like an
+    /// unknown node (drop it and the path; libsession `onion_request_router.cpp`).
+    NextNodeUnreachable(Ed25519PublicKey),
     /// The next hop did not answer in time: `504 Request time out`.
     RequestTimeout,
     /// The next hop's answer is malformed: `500 Invalid response from snode`.
@@ -197,7 +201,7 @@ impl NodeError {
             | Self::InvalidCiphertext
             | Self::InvalidJson { .. }
             | Self::InvalidUrl { .. } => 400,
-            Self::NextNodeNotFound(_) => 502,
+            Self::NextNodeNotFound(_) | Self::NextNodeUnreachable(_) => 502,
             Self::RequestTimeout => 504,
             Self::InvalidSnodeResponse => 500,
             Self::SnodeNotReady(_) | Self::ServiceNodeNotReady(_) | Self::Busy => 503,
@@ -214,6 +218,7 @@ impl NodeError {
             Self::InvalidJson { .. } => "Invalid json".into(),
             Self::InvalidUrl { .. } => "Invalid url".into(),
             Self::NextNodeNotFound(key) => format!("{NEXT_NODE_NOT_FOUND}{key}"),
+            Self::NextNodeUnreachable(key) => format!("{NEXT_NODE_UNREACHABLE}{key}"),
             Self::RequestTimeout => "Request time out".into(),
             Self::InvalidSnodeResponse => "Invalid response from snode".into(),
             Self::SnodeNotReady(key) => format!("Snode not ready: {key}"),

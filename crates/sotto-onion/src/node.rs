@@ -8,7 +8,7 @@ use sotto_crypto::{Ed25519PublicKey, X25519PublicKey};
 use zeroize::Zeroizing;
 
 use crate::err::{Error, NodeError, Result};
-use crate::frame::{opt_str_field, parse_field, str_field, Combined};
+use crate::frame::{build_combined, opt_str_field, parse_field, str_field, Combined};
 use crate::{MAX_BODY_SIZE, MAX_ONION_HOPS};
 
 /// Default port of a proxied `https` request (`onion_processing.cpp`).
@@ -110,6 +110,22 @@ impl Layer {
             })
         };
         parse().map_err(NodeError::BadOuter)
+    }
+}
+
+impl Layer {
+    /// The body that carries this layer to the next node over HTTPS: the entry format of
+    /// [`Layer::from_entry_body`] with `hop_no`, which the next node reads back. (Upstream relays
+    /// over OxenMQ with the same four fields, `onion.md` §5.2.)
+    pub fn to_body(&self) -> Result<Vec<u8>> {
+        build_combined(
+            &self.ciphertext,
+            &json!({
+                "ephemeral_key": self.ephemeral_key.to_hex(),
+                "enc_type": self.enc_type.as_str(),
+                "hop_no": self.hop_no,
+            }),
+        )
     }
 }
 

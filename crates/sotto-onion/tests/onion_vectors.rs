@@ -507,6 +507,11 @@ fn node_error_strings() {
             502,
             format!("Next node not found: {key}"),
         ),
+        (
+            NodeError::NextNodeUnreachable(key),
+            502,
+            format!("Next node is currently unreachable: {key}"),
+        ),
         (NodeError::RequestTimeout, 504, "Request time out".into()),
         (
             NodeError::InvalidSnodeResponse,
@@ -555,7 +560,7 @@ fn node_error_strings() {
     assert_eq!(failed.failed_node(), Some(key));
     let unreachable = Error::PathFailed {
         status: 502,
-        body: format!("Next node is currently unreachable: {key}"),
+        body: NodeError::NextNodeUnreachable(key).body(),
     };
     assert_eq!(unreachable.failed_node(), Some(key));
     assert_eq!(

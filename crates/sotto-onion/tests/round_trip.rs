@@ -138,7 +138,9 @@ proptest! {
                     if at > 0 {
                         prop_assert!(peel(&keys[at - 1], &next).is_err());
                     }
-                    layer = next;
+                    // Over the wire to the next node, as sotto-node relays it.
+                    layer = Layer::from_entry_body(&next.to_body().unwrap()).unwrap();
+                    prop_assert_eq!(&layer, &next);
                     at += 1;
                 }
                 Peeled::Final { request: fin, replier } => {
@@ -191,6 +193,22 @@ proptest! {
         for cut in 0..(4 + blob.len()).min(bytes.len()) {
             prop_assert!(Combined::parse("t", &bytes[..cut]).is_err());
         }
+    }
+
+    #[test]
+    fn relay_body_round_trip(
+        ciphertext in proptest::collection::vec(any::<u8>(), 0..300),
+        key in any::<[u8; 32]>(),
+        enc in enc_type(),
+        hop_no in 0u32..=20,
+    ) {
+        let layer = Layer {
+            ciphertext,
+            ephemeral_key: sotto_crypto::X25519PublicKey(key),
+            enc_type: enc,
+            hop_no,
+        };
+        prop_assert_eq!(Layer::from_entry_body(&layer.to_body().unwrap()).unwrap(), layer);
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod err;
 mod hash;
 mod ids;
 pub mod limits;
+pub mod nodes;
 mod params;
 mod parse;
 mod request;

@@ -1,0 +1,49 @@
+//! The one error type of this crate.
+
+use sotto_crypto::Ed25519PublicKey;
+
+/// What can go wrong on the client side.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Not enough nodes to build a path of the wanted length that avoids the target.
+    #[error("no path could be built: {wanted} hops needed besides the target, {available} nodes available")]
+    NotEnoughNodes {
+        /// Hops wanted.
+        wanted: usize,
+        /// Nodes other than the target.
+        available: usize,
+    },
+    /// A node named on the command line or in a request is not in the node list.
+    #[error("node {0} is not in the node list")]
+    UnknownNode(Ed25519PublicKey),
+    /// The path itself failed before reaching the destination (a hop's error).
+    #[error("onion path failed at or after the guard: {status} {body}")]
+    PathFailed {
+        /// The guard's HTTP status.
+        status: u16,
+        /// Its body.
+        body: String,
+        /// The node the error names, if any (to drop it from the pool).
+        failed_node: Option<Ed25519PublicKey>,
+    },
+    /// A node could not be reached at all.
+    #[error("cannot reach node {node} at {url}: {reason}")]
+    Unreachable {
+        /// The node.
+        node: Ed25519PublicKey,
+        /// Where we tried.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The onion layer could not be built or its answer decrypted.
+    #[error(transparent)]
+    Onion(#[from] sotto_onion::Error),
+    /// The HTTPS client could not be built.
+    #[error(transparent)]
+    Https(#[from] sotto_https::Error),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+
+mod err;
+pub mod path;
+pub mod transport;
+
+pub use err::{Error, Result};
+pub use sotto_rpc::nodes::NodeInfo;
