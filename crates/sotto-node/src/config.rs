@@ -21,6 +21,12 @@ pub const DEFAULT_RATE_PER_SEC: u32 = 300;
 pub const DEFAULT_RATE_CLIENTS: usize = 10_000;
 /// Seconds between expiry sweeps (oxen-storage-server cleans every 10 s).
 pub const DEFAULT_CLEANUP_SECS: u64 = 10;
+/// Milliseconds between registry polls. Upstream polls oxend on every block (2 min); a poll with
+/// `poll_block_hash` is cheap, so we ask more often and see changes sooner.
+pub const DEFAULT_REGISTRY_POLL_MS: u64 = 5_000;
+/// Mean milliseconds between reachability tests of a random node (oxen-storage-server
+/// `reachability_testing.h`: one test every ~10 s).
+pub const DEFAULT_TEST_INTERVAL_MS: u64 = 10_000;
 
 /// Commit durability, as a flag value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -69,6 +75,15 @@ pub struct RunArgs {
     /// Seconds between expiry sweeps [default: 10].
     #[arg(long, value_name = "SECS")]
     pub cleanup_secs: Option<u64>,
+    /// Network mode: follow this registry's JSON-RPC (e.g. https://127.0.0.1:22000/json_rpc).
+    #[arg(long, value_name = "URL", conflicts_with = "standalone")]
+    pub registry: Option<String>,
+    /// Milliseconds between registry polls [default: 5000].
+    #[arg(long, value_name = "MS")]
+    pub registry_poll_ms: Option<u64>,
+    /// Milliseconds between reachability tests of other nodes [default: 10000].
+    #[arg(long, value_name = "MS")]
+    pub test_interval_ms: Option<u64>,
 }
 
 /// The config file's keys (all optional).
@@ -85,6 +100,9 @@ struct FileConfig {
     rate_burst: Option<u32>,
     rate_per_sec: Option<u32>,
     cleanup_secs: Option<u64>,
+    registry: Option<String>,
+    registry_poll_ms: Option<u64>,
+    test_interval_ms: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -110,6 +128,12 @@ pub struct Config {
     pub rate_per_sec: u32,
     /// Expiry sweep interval.
     pub cleanup_secs: u64,
+    /// Registry URL (network mode).
+    pub registry: Option<String>,
+    /// Registry poll interval, ms.
+    pub registry_poll_ms: u64,
+    /// Reachability test interval, ms.
+    pub test_interval_ms: u64,
 }
 
 impl Config {
@@ -151,6 +175,17 @@ impl Config {
                 .or(file.cleanup_secs)
                 .unwrap_or(DEFAULT_CLEANUP_SECS)
                 .max(1),
+            registry: args.registry.clone().or(file.registry),
+            registry_poll_ms: args
+                .registry_poll_ms
+                .or(file.registry_poll_ms)
+                .unwrap_or(DEFAULT_REGISTRY_POLL_MS)
+                .max(50),
+            test_interval_ms: args
+                .test_interval_ms
+                .or(file.test_interval_ms)
+                .unwrap_or(DEFAULT_TEST_INTERVAL_MS)
+                .max(50),
         })
     }
 }

@@ -8,14 +8,17 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use prometheus::{Encoder as _, HistogramVec, IntCounterVec, IntGauge, Registry, TextEncoder};
 use sotto_rpc::limits::MAX_REQUEST_BODY;
 
+use crate::directory::Directory;
+use crate::network::{PING_HEADER, PING_PATH};
 use crate::onion::{OnionService, ONION_PATH};
+use crate::peer::{self, PeerClient, PUSH_PATH, SWARM_RPC_PATH};
 use crate::service::{Body, Node, Reply};
 
 /// The `Server` header of every reply.
@@ -107,7 +110,7 @@ impl Metrics {
         })
     }
 
-    fn observe(&self, path: &str, status: u16, started: Instant) {
+    pub(crate) fn observe(&self, path: &str, status: u16, started: Instant) {
         self.requests
             .with_label_values(&[path, &status.to_string()])
             .inc();
@@ -136,6 +139,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The onion endpoint.
     pub onion: Arc<OnionService>,
+    /// Replicates client requests to the swarm.
+    pub peers: PeerClient,
+    /// The node list (who may hand data over).
+    pub directory: Arc<Directory>,
 }
 
 /// Current Unix time in ms.
@@ -197,17 +204,128 @@ async fn storage_rpc_inner(state: &AppState, peer: SocketAddr, request: Request)
             "long polling is no longer supported, client upgrade required",
         );
     }
+    if let Some(refusal) = not_ready(state) {
+        return refusal;
+    }
     let Ok(body) = to_bytes(request.into_body(), MAX_REQUEST_BODY).await else {
         return text(413, "Request body too large");
     };
     let node = Arc::clone(&state.node);
-    match tokio::task::spawn_blocking(move || node.handle(&body, now_ms())).await {
-        Ok(reply) => reply_response(reply),
+    let now = now_ms();
+    let local = {
+        let body = body.clone();
+        tokio::task::spawn_blocking(move || node.handle(&body, now)).await
+    };
+    match local {
+        Ok(reply) => {
+            // Every swarm member runs what changes data (`storage-rpc.md` §3.11); a request
+            // refused here would be refused there too.
+            let replicate = matches!(reply.status, 200 | 404)
+                && !state.node.view().is_standalone()
+                && peer::needs_replication(&body);
+            if replicate {
+                reply_response(state.peers.replicate(&body, reply, now).await)
+            } else {
+                reply_response(reply)
+            }
+        }
         Err(e) => {
             tracing::error!(error = %e, "request handler failed");
             text(500, "request failed")
         }
     }
+}
+
+/// `503 Service node is not ready: …` while a network-mode node is in no swarm
+/// (`storage-rpc.md` §1.1).
+fn not_ready(state: &AppState) -> Option<Response> {
+    let view = state.node.view();
+    (!view.ready()).then(|| text(503, "Service node is not ready: not in any swarm\n"))
+}
+
+/// A replicated request from a swarm peer: run here only.
+async fn swarm_rpc(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let response = async {
+        let Ok(body) = to_bytes(request.into_body(), MAX_REQUEST_BODY).await else {
+            return text(413, "Request body too large");
+        };
+        let now = now_ms();
+        let view = state.node.view();
+        let is_peer =
+            |k: &sotto_crypto::Ed25519PublicKey| view.peers().iter().any(|p| p.ed25519 == *k);
+        if let Err(peer::Refused(status, why)) =
+            peer::verify(&headers, SWARM_RPC_PATH, &body, now, is_peer)
+        {
+            tracing::info!(status, why, "peer request refused");
+            return text(status, why);
+        }
+        let node = Arc::clone(&state.node);
+        match tokio::task::spawn_blocking(move || node.handle(&body, now)).await {
+            Ok(reply) => reply_response(reply),
+            Err(_) => text(500, "request failed"),
+        }
+    }
+    .await;
+    state
+        .metrics
+        .observe(SWARM_RPC_PATH, response.status().as_u16(), started);
+    response
+}
+
+/// Messages handed over by another node after a swarm change.
+async fn push(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
+    let started = Instant::now();
+    let response = async {
+        let Ok(body) = to_bytes(request.into_body(), sotto_onion::MAX_BODY_SIZE).await else {
+            return text(413, "Request body too large");
+        };
+        let now = now_ms();
+        let known = |k: &sotto_crypto::Ed25519PublicKey| state.directory.get(k).is_some();
+        if let Err(peer::Refused(status, why)) =
+            peer::verify(&headers, PUSH_PATH, &body, now, known)
+        {
+            tracing::info!(status, why, "hand-over refused");
+            return text(status, why);
+        }
+        let node = Arc::clone(&state.node);
+        match tokio::task::spawn_blocking(move || peer::receive_push(&node, &body, now)).await {
+            Ok(reply) => reply_response(reply),
+            Err(_) => text(500, "request failed"),
+        }
+    }
+    .await;
+    state
+        .metrics
+        .observe(PUSH_PATH, response.status().as_u16(), started);
+    response
+}
+
+/// The reachability test: 200 with this node's key (`swarms.md` §5).
+async fn ping_test(State(state): State<AppState>) -> Response {
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD.encode(state.node.keys().ed25519().0);
+    let mut response = text(200, "");
+    if let Ok(v) = HeaderValue::from_str(&key) {
+        response.headers_mut().insert(PING_HEADER, v);
+    }
+    response
+}
+
+/// `GET /get_stats/v1`: the version (as upstream), plus whether this node serves a swarm.
+async fn get_stats(State(state): State<AppState>) -> Response {
+    let view = state.node.view();
+    axum::Json(serde_json::json!({
+        "version": "2.8.0",
+        "ready": view.ready(),
+        "swarm_id": view.my_swarm(),
+        "messages": state.metrics.messages.get(),
+    }))
+    .into_response()
 }
 
 async fn onion_req(
@@ -218,6 +336,8 @@ async fn onion_req(
     let started = Instant::now();
     let response = if !state.limiter.allow(peer.ip(), Instant::now()) {
         text(429, "Too Many Requests")
+    } else if let Some(refusal) = not_ready(&state) {
+        refusal
     } else {
         match to_bytes(request.into_body(), sotto_onion::MAX_BODY_SIZE).await {
             Err(_) => text(413, "Request body too large"),
@@ -249,10 +369,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/storage_rpc/v1", post(storage_rpc))
         .route(ONION_PATH, post(onion_req))
-        .route(
-            "/get_stats/v1",
-            get(|| async { axum::Json(serde_json::json!({"version": "2.8.0"})) }),
-        )
+        .route(SWARM_RPC_PATH, post(swarm_rpc))
+        .route(PUSH_PATH, post(push))
+        .route(PING_PATH, post(ping_test))
+        .route("/get_stats/v1", get(get_stats))
         .fallback(not_found)
         .layer(axum::middleware::map_response(
             |mut r: Response| async move {

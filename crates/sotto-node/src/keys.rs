@@ -65,6 +65,11 @@ impl NodeKeys {
         self.identity.x25519_secret()
     }
 
+    /// The node's identity (for signing with libraries that take one).
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
     /// Sign with the node's Ed25519 key.
     pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
         self.identity.sign(msg)

@@ -10,9 +10,13 @@ use sotto_node::config::{Config, RunArgs, DEFAULT_DATA_DIR};
 use sotto_node::directory::Directory;
 use sotto_node::http::{self, AppState, Metrics, RateLimiter};
 use sotto_node::keys::NodeKeys;
+use sotto_node::network::{Network, NetworkOptions};
 use sotto_node::onion::OnionService;
-use sotto_node::service::{Node, SelfInfo};
+use sotto_node::peer::PeerClient;
+use sotto_node::service::Node;
 use sotto_node::store::{Store, StoreOptions};
+use sotto_node::swarm::SwarmView;
+use sotto_rpc::nodes::NodeInfo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -67,10 +71,13 @@ fn print_keys(dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
     let config = Config::resolve(args)?;
-    if !config.standalone {
-        anyhow::bail!(
-            "registry mode is not available yet: run with --standalone (a network of one node)"
-        );
+    match (config.standalone, &config.registry) {
+        (true, Some(_)) => anyhow::bail!("--standalone and --registry exclude each other"),
+        (false, None) => anyhow::bail!(
+            "say how to find the network: --registry URL (the registry's JSON-RPC), \
+             or --standalone (a network of one node)"
+        ),
+        _ => {}
     }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -108,14 +115,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
-    let node = Arc::new(Node::new(
-        keys,
-        store,
-        SelfInfo {
-            ip: local.ip().to_string(),
-            port: local.port(),
-        },
-    ));
+    let me = NodeInfo {
+        ed25519: keys.ed25519(),
+        x25519: keys.x25519(),
+        ip: local.ip(),
+        storage_port: local.port(),
+        swarm_id: None,
+    };
+    let view = if config.standalone {
+        SwarmView::standalone(me)
+    } else {
+        SwarmView::empty(me.ed25519)
+    };
+    let node = Arc::new(Node::new(keys, store, view));
+    let peers = PeerClient::new(Arc::clone(&node))?;
     let metrics = Metrics::new()?;
     let state = AppState {
         node: Arc::clone(&node),
@@ -129,6 +142,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             Arc::clone(&node),
             Arc::clone(&directory),
         )?),
+        peers: peers.clone(),
+        directory: Arc::clone(&directory),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
 
@@ -184,10 +199,28 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         })
     };
 
+    let network = match &config.registry {
+        Some(url) => {
+            let network = Arc::new(Network::new(
+                Arc::clone(&node),
+                Arc::clone(&directory),
+                peers,
+                NetworkOptions {
+                    registry_url: url.clone(),
+                    poll: Duration::from_millis(config.registry_poll_ms),
+                    test_interval: Duration::from_millis(config.test_interval_ms),
+                },
+            )?);
+            Some(tokio::spawn(network.run(stop_rx.clone())))
+        }
+        None => None,
+    };
+
     tracing::info!(
         ed25519 = %node.keys().ed25519(),
         listen = %local,
-        "sotto-node serving (standalone)"
+        mode = if config.standalone { "standalone" } else { "network" },
+        "sotto-node serving"
     );
     // Scripts and tests read the bound address from this line.
     println!("listening on https://{local}");
@@ -204,6 +237,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = server.await;
     sweeper.abort();
+    if let Some(n) = network {
+        let _ = n.await;
+    }
     if let Some(w) = watcher {
         w.abort();
     }

@@ -2,7 +2,7 @@
 //! out. HTTPS is a thin shell over [`Node::handle`]; QUIC or OxenMQ would be another.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -12,6 +12,7 @@ use sotto_rpc::{message_hash, Namespace, NamespaceSelector, Request, RpcError};
 
 use crate::keys::NodeKeys;
 use crate::store::{ExpireMode, RetrieveLimits, Store};
+use crate::swarm::SwarmView;
 
 /// The storage-server version we are compatible with, as `info` reports it.
 pub const COMPAT_VERSION: [u32; 3] = [2, 8, 0];
@@ -63,20 +64,11 @@ impl Reply {
     }
 }
 
-/// How this node describes itself in `get_swarm`.
-#[derive(Clone, Debug)]
-pub struct SelfInfo {
-    /// Public IP address clients should use.
-    pub ip: String,
-    /// HTTPS port.
-    pub port: u16,
-}
-
 /// A storage node: keys, storage and its place in the network.
 pub struct Node {
     keys: NodeKeys,
     store: Mutex<Store>,
-    me: SelfInfo,
+    view: RwLock<Arc<SwarmView>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -88,13 +80,31 @@ impl std::fmt::Debug for Node {
 }
 
 impl Node {
-    /// A node over `store`.
-    pub fn new(keys: NodeKeys, store: Store, me: SelfInfo) -> Self {
+    /// A node over `store`, seeing the network as `view`.
+    pub fn new(keys: NodeKeys, store: Store, view: SwarmView) -> Self {
         Self {
             keys,
             store: Mutex::new(store),
-            me,
+            view: RwLock::new(Arc::new(view)),
         }
+    }
+
+    /// The current swarm view.
+    pub fn view(&self) -> Arc<SwarmView> {
+        Arc::clone(
+            &self
+                .view
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Replace the swarm view (after a registry update).
+    pub fn set_view(&self, view: SwarmView) {
+        *self
+            .view
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(view);
     }
 
     /// The node's keys.
@@ -141,10 +151,30 @@ impl Node {
                 }
                 Reply::json(200, json!({"results": results}))
             }
-            single => match single.check(now).and_then(|()| self.execute(single, now)) {
-                Ok(reply) => reply,
-                Err(e) => Reply::error(&e),
+            single => match self
+                .check_owner(single, now)
+                .and_then(|()| single.check(now).map_err(|e| Reply::error(&e)))
+                .and_then(|()| self.execute(single, now).map_err(|e| Reply::error(&e)))
+            {
+                Ok(reply) | Err(reply) => reply,
             },
+        }
+    }
+
+    /// The first check of every account request (`storage-rpc.md` §3.1 step 1): an account of
+    /// another swarm gets `421` with that swarm's members. `get_swarm` is answered for any account.
+    fn check_owner(&self, req: &Request, now: i64) -> Result<(), Reply> {
+        let Some(account) = req.account() else {
+            return Ok(());
+        };
+        if matches!(req, Request::GetSwarm(_)) {
+            return Ok(());
+        }
+        let view = self.view();
+        if view.owns(account) {
+            Ok(())
+        } else {
+            Err(with_misc(421, view.swarm_json(account), now))
         }
     }
 
@@ -303,7 +333,7 @@ impl Node {
                     .map_err(db)?;
                 Ok(Reply::json(200, json!({"expiries": expiries})))
             }
-            Request::GetSwarm(_) => Ok(with_misc(200, self.swarm_json(), now)),
+            Request::GetSwarm(account) => Ok(with_misc(200, self.view().swarm_json(account), now)),
             Request::Info => Ok(with_misc(
                 200,
                 json!({"version": COMPAT_VERSION, "timestamp": now}),
@@ -311,25 +341,6 @@ impl Node {
             )),
             Request::Batch(_) | Request::Sequence(_) => Err(RpcError::new(500, "request failed")),
         }
-    }
-
-    /// The `get_swarm` body (also the body of a 421): standalone, the swarm is this node.
-    pub fn swarm_json(&self) -> Value {
-        let port = self.me.port;
-        json!({
-            "snodes": [{
-                "address": format!("{}.snode", self.keys.ed25519().to_hex()),
-                "pubkey_legacy": self.keys.ed25519().to_hex(),
-                "pubkey_x25519": self.keys.x25519().to_hex(),
-                "pubkey_ed25519": self.keys.ed25519().to_hex(),
-                "port": port.to_string(),
-                "port_https": port,
-                "port_omq": 0,
-                "port_quic": 0,
-                "ip": self.me.ip,
-            }],
-            "swarm": format!("{STANDALONE_SWARM:x}"),
-        })
     }
 }
 

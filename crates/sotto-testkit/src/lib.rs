@@ -221,3 +221,116 @@ impl StaticNetwork {
         self.nodes.iter().map(|n| n.info.clone()).collect()
     }
 }
+
+/// A registry and nodes in network mode, each its own process.
+#[derive(Debug)]
+pub struct RegistryNetwork {
+    /// Working directory (removed when dropped).
+    pub dir: tempfile::TempDir,
+    /// The registry process.
+    pub registry: Process,
+    /// Its JSON-RPC URL.
+    pub registry_url: String,
+    registry_bin: PathBuf,
+    node_bin: PathBuf,
+    node_args: Vec<String>,
+    /// The nodes, `None` once killed.
+    pub nodes: Vec<Option<NodeProcess>>,
+}
+
+impl RegistryNetwork {
+    /// Start `sotto-registry serve` with `registry_args`, then `n` registered nodes with
+    /// `node_args` (besides `--data-dir`, `--listen` and `--registry`).
+    pub fn start(
+        node_bin: &Path,
+        registry_bin: &Path,
+        n: usize,
+        registry_args: &[&str],
+        node_args: &[&str],
+    ) -> Result<Self, HarnessError> {
+        let dir = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;
+        let registry_dir = dir.path().join("registry");
+        let registry_dir_arg = registry_dir
+            .to_str()
+            .ok_or_else(|| fail("non-UTF-8 path"))?
+            .to_owned();
+        let mut args = vec![
+            "serve",
+            "--data-dir",
+            &registry_dir_arg,
+            "--listen",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(registry_args);
+        let registry = Process::start(registry_bin, &args, "https")?;
+        let registry_url = format!("https://{}/json_rpc", registry.addr);
+        let mut network = Self {
+            dir,
+            registry,
+            registry_url,
+            registry_bin: registry_bin.to_owned(),
+            node_bin: node_bin.to_owned(),
+            node_args: node_args.iter().map(|s| (*s).to_owned()).collect(),
+            nodes: Vec::new(),
+        };
+        for _ in 0..n {
+            network.add_node()?;
+        }
+        Ok(network)
+    }
+
+    /// Start one more node and register it; returns its index.
+    pub fn add_node(&mut self) -> Result<usize, HarnessError> {
+        let i = self.nodes.len();
+        let data = self.dir.path().join(format!("node{i}"));
+        let (ed25519, x25519) = node_keys(&self.node_bin, &data)?;
+        let data_arg = data.to_str().ok_or_else(|| fail("non-UTF-8 path"))?;
+        let mut args = vec![
+            "--data-dir",
+            data_arg,
+            "--listen",
+            "127.0.0.1:0",
+            "--registry",
+            &self.registry_url,
+        ];
+        args.extend(self.node_args.iter().map(String::as_str));
+        let process = Process::start(&self.node_bin, &args, "https")?;
+        let port = process.addr.port().to_string();
+        let registry_dir = self.dir.path().join("registry");
+        let out = Command::new(&self.registry_bin)
+            .args(["register", "--data-dir"])
+            .arg(&registry_dir)
+            .args(["--ed25519", &ed25519.to_hex(), "--ip", "127.0.0.1"])
+            .args(["--port", &port, "--lmq-port", &port])
+            .args(["--operator", &format!("op{i}"), "--stake", "25000"])
+            .output()
+            .map_err(|e| fail(e.to_string()))?;
+        if !out.status.success() {
+            return Err(fail(format!(
+                "register failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let info = NodeInfo {
+            ed25519,
+            x25519,
+            ip: process.addr.ip(),
+            storage_port: process.addr.port(),
+            swarm_id: None,
+        };
+        self.nodes.push(Some(NodeProcess { process, info }));
+        Ok(i)
+    }
+
+    /// Kill node `i` (SIGKILL).
+    pub fn kill(&mut self, i: usize) {
+        if let Some(slot) = self.nodes.get_mut(i) {
+            *slot = None;
+        }
+    }
+
+    /// The list entry of node `i`, if it runs.
+    pub fn info(&self, i: usize) -> Option<NodeInfo> {
+        self.nodes.get(i)?.as_ref().map(|n| n.info.clone())
+    }
+}

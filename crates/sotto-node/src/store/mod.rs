@@ -453,6 +453,60 @@ impl Store {
         existing_owner(&self.conn, owner)
     }
 
+    /// Every account with at least one stored message (for handing data over on swarm changes).
+    pub fn accounts(&self) -> Result<Vec<AccountKey>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT pubkey FROM owners WHERE EXISTS (SELECT 1 FROM messages WHERE owner = owners.id)",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            // The column is CHECKed to 33 bytes.
+            if let Ok(key) = AccountKey::try_from(row?) {
+                out.push(key);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every unexpired message of `owner`, all namespaces, in insertion order.
+    pub fn export(&self, owner: &AccountKey, now: i64) -> Result<Vec<StoredMessage>> {
+        let Some(owner_id) = self.existing_owner(owner)? else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hash, namespace, timestamp, expiry, data FROM messages \
+             WHERE owner = ?1 AND expiry > ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![owner_id, now], |r| {
+            Ok(StoredMessage {
+                hash: r.get(0)?,
+                namespace: r.get(1)?,
+                timestamp: r.get(2)?,
+                expiry: r.get(3)?,
+                data: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Delete the messages of `owner` whose hashes are listed (after handing them to the
+    /// account's new swarm); returns how many.
+    pub fn forget(&self, owner: &AccountKey, hashes: &[String]) -> Result<usize> {
+        self.write(|tx| {
+            let Some(owner_id) = existing_owner(tx, owner)? else {
+                return Ok(0);
+            };
+            let mut stmt =
+                tx.prepare_cached("DELETE FROM messages WHERE owner = ?1 AND hash = ?2")?;
+            let mut n = 0;
+            for h in hashes {
+                n += stmt.execute(params![owner_id, h])?;
+            }
+            Ok(n)
+        })
+    }
+
     /// Run `f` in an immediate (write-locking) transaction and commit it.
     fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
