@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod chat;
 mod id;
 mod msg;
 mod output;
@@ -30,6 +31,16 @@ enum Command {
     Msg(msg::MsgCommand),
     /// Send one storage RPC to a node through a random onion path; print its JSON answer.
     Rpc(rpc::RpcArgs),
+    /// Create the profile's account (or restore it from its recovery phrase).
+    Init(chat::InitArgs),
+    /// Send a message through an onion path; exits 0 once the recipient's swarm stored it.
+    Send(chat::SendArgs),
+    /// Poll once and list the messages received so far, oldest first.
+    Inbox(chat::InboxArgs),
+    /// Poll for new messages (once, or with --watch until Ctrl-C).
+    Poll(chat::PollArgs),
+    /// List contacts.
+    Contacts(chat::ContactsArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +49,11 @@ fn main() -> ExitCode {
         Command::Id(cmd) => id::run(cmd).map(|()| ExitCode::SUCCESS),
         Command::Msg(cmd) => msg::run(cmd).map(|()| ExitCode::SUCCESS),
         Command::Rpc(args) => rpc::run(args),
+        Command::Init(args) => chat::init(args).map(|()| ExitCode::SUCCESS),
+        Command::Send(args) => chat::send(args).map(|()| ExitCode::SUCCESS),
+        Command::Inbox(args) => chat::inbox(args).map(|()| ExitCode::SUCCESS),
+        Command::Poll(args) => chat::poll(args).map(|()| ExitCode::SUCCESS),
+        Command::Contacts(args) => chat::contacts(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -27,6 +27,20 @@ fn sotto(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `sotto` retried (bounded) while a node has not yet read the node list: nodes re-read the
+/// file a moment after it changes.
+fn sotto_listed(args: &[&str]) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = sotto(args);
+        let stale = String::from_utf8_lossy(&out.stderr).contains("Next node not found");
+        if !stale || Instant::now() > deadline {
+            return out;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -82,7 +96,7 @@ fn rpc_through_onion_paths_and_directly() {
         let params = retrieve_params(&id);
         args.extend_from_slice(&["--params", &params]);
         args.extend_from_slice(extra);
-        let out = sotto(&args);
+        let out = sotto_listed(&args);
         assert!(
             out.status.success(),
             "{extra:?}: {}",
@@ -93,7 +107,7 @@ fn rpc_through_onion_paths_and_directly() {
     }
 
     // A random target (no --target) answers `info`.
-    let out = sotto(&["rpc", "--nodes", list, "--method", "info"]);
+    let out = sotto_listed(&["rpc", "--nodes", list, "--method", "info"]);
     assert!(
         out.status.success(),
         "{}",
@@ -106,7 +120,7 @@ fn rpc_through_onion_paths_and_directly() {
     let bad = json!({"pubkey": id.session_id().to_string(), "pubkey_ed25519": id.ed25519_public().to_hex(),
         "timestamp": now(), "signature": STANDARD.encode([0u8; 64])})
     .to_string();
-    let out = sotto(&[
+    let out = sotto_listed(&[
         "rpc", "--nodes", list, "--method", "retrieve", "--params", &bad, "--target", &target,
     ]);
     assert!(!out.status.success());

@@ -40,6 +40,26 @@ pub enum Error {
     /// The onion layer could not be built or its answer decrypted.
     #[error(transparent)]
     Onion(#[from] sotto_onion::Error),
+    /// A node answered the RPC with an error.
+    #[error("the node refused: {status} {body}")]
+    Rpc {
+        /// The RPC's status.
+        status: u16,
+        /// Its body.
+        body: String,
+    },
+    /// A swarm lookup returned no usable node.
+    #[error("no node of {0}'s swarm is known")]
+    EmptySwarm(String),
+    /// The local profile could not be read or written.
+    #[error("profile: {0}")]
+    Profile(String),
+    /// A message could not be encoded or decoded.
+    #[error(transparent)]
+    Message(#[from] sotto_message::Error),
+    /// The network description could not be used.
+    #[error("network: {0}")]
+    Network(String),
     /// The HTTPS client could not be built.
     #[error(transparent)]
     Https(#[from] sotto_https::Error),

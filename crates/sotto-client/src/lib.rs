@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 mod err;
+pub mod messenger;
+pub mod network;
 pub mod path;
+pub mod profile;
 pub mod transport;
 
 pub use err::{Error, Result};

@@ -210,30 +210,7 @@ async fn storage_rpc_inner(state: &AppState, peer: SocketAddr, request: Request)
     let Ok(body) = to_bytes(request.into_body(), MAX_REQUEST_BODY).await else {
         return text(413, "Request body too large");
     };
-    let node = Arc::clone(&state.node);
-    let now = now_ms();
-    let local = {
-        let body = body.clone();
-        tokio::task::spawn_blocking(move || node.handle(&body, now)).await
-    };
-    match local {
-        Ok(reply) => {
-            // Every swarm member runs what changes data (`storage-rpc.md` §3.11); a request
-            // refused here would be refused there too.
-            let replicate = matches!(reply.status, 200 | 404)
-                && !state.node.view().is_standalone()
-                && peer::needs_replication(&body);
-            if replicate {
-                reply_response(state.peers.replicate(&body, reply, now).await)
-            } else {
-                reply_response(reply)
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "request handler failed");
-            text(500, "request failed")
-        }
-    }
+    reply_response(peer::handle_client(&state.node, &state.peers, body.to_vec(), now_ms()).await)
 }
 
 /// `503 Service node is not ready: …` while a network-mode node is in no swarm

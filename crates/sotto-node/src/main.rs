@@ -141,6 +141,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         onion: Arc::new(OnionService::new(
             Arc::clone(&node),
             Arc::clone(&directory),
+            peers.clone(),
         )?),
         peers: peers.clone(),
         directory: Arc::clone(&directory),

@@ -11,6 +11,7 @@ use sotto_onion::NodeError;
 
 use crate::directory::Directory;
 use crate::http::now_ms;
+use crate::peer::{handle_client, PeerClient};
 use crate::service::{Body, Node};
 
 /// How long a relay waits for the next hop (`onion.md` §6: 30 s per hop upstream).
@@ -49,11 +50,17 @@ pub struct OnionService {
     relay_client: reqwest::Client,
     /// To external servers: certificates verified against the web's roots.
     proxy_client: reqwest::Client,
+    /// Replicates storage requests to the swarm.
+    peers: PeerClient,
 }
 
 impl OnionService {
     /// The service for `node`, relaying to the nodes of `directory`.
-    pub fn new(node: Arc<Node>, directory: Arc<Directory>) -> Result<Self, crate::Error> {
+    pub fn new(
+        node: Arc<Node>,
+        directory: Arc<Directory>,
+        peers: PeerClient,
+    ) -> Result<Self, crate::Error> {
         let keys = OnionKeys::new(*node.keys().x25519_secret());
         let relay_client = sotto_https::client(&sotto_https::ClientOptions {
             connect_timeout: CONNECT_TIMEOUT,
@@ -72,6 +79,7 @@ impl OnionService {
             directory,
             relay_client,
             proxy_client,
+            peers,
         })
     }
 
@@ -101,22 +109,8 @@ impl OnionService {
                     return self.relay(destination, &next).await;
                 }
                 Peeled::Final { request, replier } => {
-                    let node = Arc::clone(&self.node);
-                    let rpc = request.body;
-                    let reply = match tokio::task::spawn_blocking(move || {
-                        node.handle(&rpc, now_ms())
-                    })
-                    .await
-                    {
-                        Ok(reply) => reply,
-                        Err(e) => {
-                            tracing::error!(error = %e, "onion storage request failed");
-                            return OnionReply {
-                                status: 500,
-                                body: b"request failed".to_vec(),
-                            };
-                        }
-                    };
+                    let reply =
+                        handle_client(&self.node, &self.peers, request.body, now_ms()).await;
                     let body = match reply.body {
                         Body::Json(v) => ReplyBody::Json(v),
                         Body::Text(t) => ReplyBody::Text(t),

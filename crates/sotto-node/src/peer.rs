@@ -137,6 +137,37 @@ pub fn needs_replication(body: &[u8]) -> bool {
     }
 }
 
+/// Handle a client's storage request (over HTTPS or as an onion's destination): run it here,
+/// then, for what changes data, on every swarm peer (`storage-rpc.md` §3.11). A request refused
+/// here would be refused there too, so only successes (and a `delete` that found nothing here)
+/// are replicated.
+pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, now: i64) -> Reply {
+    let local = {
+        let node = Arc::clone(node);
+        let body = body.clone();
+        tokio::task::spawn_blocking(move || node.handle(&body, now)).await
+    };
+    match local {
+        Ok(reply) => {
+            let replicate = matches!(reply.status, 200 | 404)
+                && !node.view().is_standalone()
+                && needs_replication(&body);
+            if replicate {
+                peers.replicate(&body, reply, now).await
+            } else {
+                reply
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "request handler failed");
+            Reply {
+                status: 500,
+                body: Body::Text("request failed".into()),
+            }
+        }
+    }
+}
+
 /// Sends signed requests to other nodes.
 #[derive(Debug, Clone)]
 pub struct PeerClient {

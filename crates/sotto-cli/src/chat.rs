@@ -1,0 +1,299 @@
+//! The messenger commands: `init`, `send`, `inbox`, `poll`, `contacts`. Each works on a profile
+//! directory and a network description, with every request through onion paths.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde::Serialize;
+use sotto_client::messenger::Messenger;
+use sotto_client::network::NetworkConfig;
+use sotto_client::profile::Profile;
+use sotto_client::transport::{HttpsTransport, RpcClient};
+use sotto_crypto::layer::EncType;
+use sotto_crypto::{mnemonic, Identity, Seed, SessionId};
+
+/// Where a profile lives and which network it uses.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ProfileArgs {
+    /// Profile directory [default: $XDG_DATA_HOME/sotto, else ~/.local/share/sotto].
+    #[arg(long, value_name = "DIR", global = true)]
+    profile: Option<PathBuf>,
+    /// Network description: a devnet's network.json, or a JSON file with `seed_url`/`seed_urls`
+    /// [default: the one given at `init`].
+    #[arg(long, value_name = "FILE", global = true)]
+    network: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+const NETWORK_SETTING: &str = "network_file";
+
+fn default_profile_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("sotto");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/sotto"),
+        None => PathBuf::from("sotto-profile"),
+    }
+}
+
+impl ProfileArgs {
+    fn open(&self) -> anyhow::Result<Profile> {
+        let dir = self.profile.clone().unwrap_or_else(default_profile_dir);
+        Ok(Profile::open(&dir)?)
+    }
+
+    /// The network file: the flag (remembered), else the one remembered.
+    fn network_file(&self, profile: &Profile) -> anyhow::Result<PathBuf> {
+        if let Some(path) = &self.network {
+            let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            profile.set_setting(NETWORK_SETTING, &absolute.to_string_lossy())?;
+            return Ok(absolute);
+        }
+        profile
+            .setting(NETWORK_SETTING)?
+            .map(PathBuf::from)
+            .context("no network known: pass --network FILE (e.g. a devnet's network.json)")
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// The profile's account and a messenger over the network's current node list.
+async fn connect(
+    args: &ProfileArgs,
+    profile: &Profile,
+) -> anyhow::Result<Messenger<HttpsTransport>> {
+    let (identity, _) = profile.identity()?.with_context(|| {
+        format!(
+            "no account in {}: run `sotto init` first",
+            profile.dir().display()
+        )
+    })?;
+    let network = NetworkConfig::load(&args.network_file(profile)?)?;
+    let http = sotto_https::client(&sotto_https::ClientOptions::default())?;
+    let nodes = network.bootstrap(&http).await?;
+    let transport = HttpsTransport::new(&sotto_https::ClientOptions::default())?;
+    Ok(Messenger::new(
+        RpcClient::new(transport, EncType::XChaCha20),
+        identity,
+        nodes,
+    ))
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Restore an account from its recovery phrase instead of making a new one.
+    #[arg(long, value_name = "WORDS")]
+    restore: Option<String>,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+#[derive(Serialize)]
+struct InitOut {
+    session_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mnemonic: Option<String>,
+    profile: String,
+}
+
+pub(crate) fn init(args: InitArgs) -> anyhow::Result<()> {
+    let profile = args.profile.open()?;
+    let (seed, new) = match &args.restore {
+        Some(words) => (
+            mnemonic::phrase_to_seed(words).context("invalid recovery phrase")?,
+            false,
+        ),
+        None => (Seed::generate(&mut rand_core::OsRng), true),
+    };
+    profile.set_seed(&seed)?;
+    if args.profile.network.is_some() {
+        args.profile.network_file(&profile)?;
+    }
+    let out = InitOut {
+        session_id: Identity::from_seed(&seed).session_id().to_string(),
+        mnemonic: new.then(|| mnemonic::seed_to_phrase(&seed)),
+        profile: profile.dir().display().to_string(),
+    };
+    if args.profile.json {
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        println!("Session ID:      {}", out.session_id);
+        if let Some(m) = &out.mnemonic {
+            println!("Recovery phrase: {m}");
+            println!("Write the recovery phrase down: it is the only way to restore this account.");
+        }
+        println!("Profile:         {}", out.profile);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SendArgs {
+    /// The recipient's Session ID (05…).
+    session_id: String,
+    /// The message.
+    text: String,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+pub(crate) fn send(args: SendArgs) -> anyhow::Result<()> {
+    let to: SessionId = args
+        .session_id
+        .parse()
+        .with_context(|| format!("{} is not a Session ID", args.session_id))?;
+    let profile = args.profile.open()?;
+    let sent = runtime()?.block_on(async {
+        let messenger = connect(&args.profile, &profile).await?;
+        Ok::<_, anyhow::Error>(messenger.send(&to, &args.text, now_ms()).await?)
+    })?;
+    profile.add_contact(&to.to_string(), None)?;
+    profile.add_message(
+        &sotto_client::profile::StoredMessage {
+            hash: sent.hash.clone(),
+            conversation: to.to_string(),
+            sender: Identity::from_seed(&profile.identity()?.context("no account")?.1)
+                .session_id()
+                .to_string(),
+            body: args.text.clone(),
+            sent_ms: sent.timestamp_ms,
+            outgoing: true,
+        },
+        now_ms(),
+    )?;
+    if args.profile.json {
+        println!(
+            "{}",
+            serde_json::json!({"hash": sent.hash, "timestamp": sent.timestamp_ms,
+                "confirmations": sent.confirmations})
+        );
+    } else {
+        println!(
+            "sent ({} of the recipient's swarm confirmed)",
+            sent.confirmations
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct InboxEntry {
+    from: String,
+    text: String,
+    timestamp: i64,
+    hash: String,
+}
+
+fn print_messages(
+    json: bool,
+    messages: &[sotto_client::profile::StoredMessage],
+) -> anyhow::Result<()> {
+    if json {
+        let list: Vec<InboxEntry> = messages
+            .iter()
+            .map(|m| InboxEntry {
+                from: m.sender.clone(),
+                text: m.body.clone(),
+                timestamp: m.sent_ms,
+                hash: m.hash.clone(),
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&list)?);
+    } else {
+        for m in messages {
+            println!("{} {}: {}", m.sent_ms, m.sender, m.body);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxArgs {
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+pub(crate) fn inbox(args: InboxArgs) -> anyhow::Result<()> {
+    let profile = args.profile.open()?;
+    runtime()?.block_on(async {
+        let messenger = connect(&args.profile, &profile).await?;
+        messenger.poll(&profile, now_ms()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    print_messages(args.profile.json, &profile.inbox()?)
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PollArgs {
+    /// Keep polling (every --interval-ms) and print messages as they arrive, until Ctrl-C.
+    #[arg(long)]
+    watch: bool,
+    /// Between polls.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    interval_ms: u64,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+pub(crate) fn poll(args: PollArgs) -> anyhow::Result<()> {
+    let profile = args.profile.open()?;
+    runtime()?.block_on(async {
+        let messenger = connect(&args.profile, &profile).await?;
+        loop {
+            match messenger.poll(&profile, now_ms()).await {
+                Ok(fresh) => {
+                    let incoming: Vec<_> = fresh.into_iter().filter(|m| !m.outgoing).collect();
+                    print_messages(args.profile.json, &incoming)?;
+                }
+                Err(e) if args.watch => eprintln!("sotto: poll failed: {e}"),
+                Err(e) => return Err(e.into()),
+            }
+            if !args.watch {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(args.interval_ms)) => {}
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            }
+        }
+    })
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ContactsArgs {
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+pub(crate) fn contacts(args: ContactsArgs) -> anyhow::Result<()> {
+    let profile = args.profile.open()?;
+    let list = profile.contacts()?;
+    if args.profile.json {
+        let v: Vec<_> = list
+            .iter()
+            .map(|(id, name)| serde_json::json!({"session_id": id, "name": name}))
+            .collect();
+        println!("{}", serde_json::to_string(&v)?);
+    } else {
+        for (id, name) in list {
+            println!("{id} {}", name.unwrap_or_default());
+        }
+    }
+    Ok(())
+}

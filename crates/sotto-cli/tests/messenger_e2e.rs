@@ -1,0 +1,230 @@
+//! The messenger end to end: `sotto init`, `send`, `inbox`, `poll`, `contacts` against a real
+//! registry and network-mode nodes on loopback, every request through onion paths.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+use sotto_rpc::nodes::parse_node_list;
+use sotto_testkit::{workspace_bin, RegistryNetwork};
+
+fn sotto(args: &[&str]) -> Output {
+    Command::cargo_bin("sotto")
+        .unwrap()
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = sotto(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A network of `n` nodes, and a `network.json` for it once every node serves its swarm.
+fn network(n: usize, dir: &Path) -> (RegistryNetwork, std::path::PathBuf) {
+    let bin = env!("CARGO_BIN_EXE_sotto");
+    let node = workspace_bin(bin, "sotto-node").unwrap();
+    let registry = workspace_bin(bin, "sotto-registry").unwrap();
+    let net = RegistryNetwork::start(
+        &node,
+        &registry,
+        n,
+        &[
+            "--swarm-min",
+            "2",
+            "--swarm-ideal",
+            "3",
+            "--swarm-max",
+            "4",
+            "--reward-period-secs",
+            "0",
+        ],
+        &["--registry-poll-ms", "200", "--test-interval-ms", "1000"],
+    )
+    .unwrap();
+    let c = reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let list = loop {
+        let v: Value = c
+            .post(&net.registry_url)
+            .json(
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "get_n_service_nodes", "params": {}}),
+            )
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let nodes = parse_node_list(&v).unwrap();
+        let ready = nodes.len() == n
+            && nodes.iter().all(|node| {
+                c.get(format!("{}/get_stats/v1", node.base_url()))
+                    .send()
+                    .ok()
+                    .and_then(|r| r.json::<Value>().ok())
+                    .is_some_and(|s| s["ready"] == true && s["swarm_id"].as_u64() == node.swarm_id)
+            });
+        if ready {
+            break v["result"].clone();
+        }
+        assert!(Instant::now() < deadline, "network not ready");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut file = list;
+    file.as_object_mut()
+        .unwrap()
+        .insert("seed_url".into(), json!(net.registry_url));
+    let path = dir.join("network.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    (net, path)
+}
+
+#[test]
+fn two_people_talk_through_onion_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_net, network) = network(6, dir.path());
+    let network = network.to_str().unwrap();
+    let alice_dir = dir.path().join("alice");
+    let bob_dir = dir.path().join("bob");
+    let (alice_p, bob_p) = (alice_dir.to_str().unwrap(), bob_dir.to_str().unwrap());
+
+    let alice: Value = serde_json::from_str(&ok(&[
+        "init",
+        "--profile",
+        alice_p,
+        "--network",
+        network,
+        "--json",
+    ]))
+    .unwrap();
+    let bob: Value = serde_json::from_str(&ok(&[
+        "init",
+        "--profile",
+        bob_p,
+        "--network",
+        network,
+        "--json",
+    ]))
+    .unwrap();
+    let (alice_id, bob_id) = (
+        alice["session_id"].as_str().unwrap(),
+        bob["session_id"].as_str().unwrap(),
+    );
+    assert_eq!(alice["mnemonic"].as_str().unwrap().split(' ').count(), 13);
+
+    // The network is remembered: no --network from here on.
+    let sent: Value = serde_json::from_str(&ok(&[
+        "send",
+        "--profile",
+        alice_p,
+        bob_id,
+        "hello Bob",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(sent["confirmations"].as_u64().unwrap() >= 2, "{sent}");
+    ok(&["send", "--profile", alice_p, bob_id, "second message"]);
+    ok(&["send", "--profile", bob_p, alice_id, "hi Alice"]);
+
+    let inbox: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
+    let list = inbox.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{inbox}");
+    assert_eq!(list[0]["from"], alice_id);
+    assert_eq!(list[0]["text"], "hello Bob");
+    assert_eq!(list[1]["text"], "second message");
+    assert_eq!(list[0]["hash"], sent["hash"]);
+    assert!(list[0]["timestamp"].as_i64().unwrap() <= list[1]["timestamp"].as_i64().unwrap());
+    // Polling again finds nothing new and lists the same two.
+    let again: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
+    assert_eq!(again, inbox);
+    let polled: Value = serde_json::from_str(&ok(&["poll", "--profile", bob_p, "--json"])).unwrap();
+    assert_eq!(polled, json!([]));
+
+    let alice_inbox: Value =
+        serde_json::from_str(&ok(&["inbox", "--profile", alice_p, "--json"])).unwrap();
+    assert_eq!(alice_inbox.as_array().unwrap().len(), 1, "{alice_inbox}");
+    assert_eq!(alice_inbox[0]["text"], "hi Alice");
+    let contacts: Value =
+        serde_json::from_str(&ok(&["contacts", "--profile", bob_p, "--json"])).unwrap();
+    assert_eq!(contacts[0]["session_id"], alice_id);
+
+    // Alice on a new device: restored from her phrase, she sees Bob's message and, from her sync
+    // copies, nothing else in her inbox.
+    let restored_dir = dir.path().join("alice2");
+    let words = alice["mnemonic"].as_str().unwrap();
+    let restored: Value = serde_json::from_str(&ok(&[
+        "init",
+        "--profile",
+        restored_dir.to_str().unwrap(),
+        "--network",
+        network,
+        "--restore",
+        words,
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(restored["session_id"], alice_id);
+    assert!(restored.get("mnemonic").is_none());
+    let inbox2: Value = serde_json::from_str(&ok(&[
+        "inbox",
+        "--profile",
+        restored_dir.to_str().unwrap(),
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(inbox2.as_array().unwrap().len(), 1, "{inbox2}");
+}
+
+#[test]
+fn messenger_errors_are_actionable() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    let p = p.to_str().unwrap();
+    let out = sotto(&["inbox", "--profile", p]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `sotto init` first"));
+    ok(&["init", "--profile", p]);
+    let out = sotto(&["init", "--profile", p]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds an account"));
+    let out = sotto(&["send", "--profile", p, "05abc", "x"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a Session ID"));
+    let out = sotto(&[
+        "send",
+        "--profile",
+        p,
+        &format!("05{}", "ab".repeat(32)),
+        "x",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no network known"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"seed_url": "https://127.0.0.1:1/json_rpc"}"#).unwrap();
+    let out = sotto(&["inbox", "--profile", p, "--network", bad.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no seed answered"), "{stderr}");
+    let out = sotto(&[
+        "init",
+        "--profile",
+        dir.path().join("q").to_str().unwrap(),
+        "--restore",
+        "not a phrase",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid recovery phrase"));
+}

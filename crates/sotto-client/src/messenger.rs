@@ -1,0 +1,373 @@
+//! Sending and receiving 1:1 messages through onion paths (`client.md` §3–4).
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rand::seq::SliceRandom as _;
+use rand_core::OsRng;
+use serde_json::{json, Value};
+use sotto_crypto::{Ed25519PublicKey, Identity, SessionId};
+use sotto_message::proto::Content;
+use sotto_message::{decode_1to1, encode_1to1};
+use sotto_rpc::nodes::NodeInfo;
+
+use crate::err::{Error, Result};
+use crate::path::{choose_path, DEFAULT_HOPS};
+use crate::profile::{Profile, StoredMessage};
+use crate::transport::{RpcAnswer, RpcClient, Transport};
+
+/// TTL of a conversation message (Session desktop `constants.ts`: 14 days).
+pub const MESSAGE_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+/// Swarm members sampled per poll (desktop `RETRIEVE_SNODES_COUNT`).
+pub const RETRIEVE_NODES: usize = 2;
+/// Paths tried before a request gives up (desktop drops a path after 3 failures).
+pub const ATTEMPTS: usize = 3;
+/// The namespace of 1:1 messages and sync copies (`client.md` §3.4).
+pub const DM_NAMESPACE: i16 = 0;
+
+/// What a successful send reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The storage hash of the stored message.
+    pub hash: String,
+    /// The envelope timestamp, ms.
+    pub timestamp_ms: i64,
+    /// How many nodes of the recipient's swarm confirmed it.
+    pub confirmations: usize,
+}
+
+/// A client for one account over a node list.
+#[derive(Debug)]
+pub struct Messenger<T> {
+    rpc: RpcClient<T>,
+    identity: Identity,
+    nodes: Mutex<Vec<NodeInfo>>,
+}
+
+impl<T: Transport> Messenger<T> {
+    /// A messenger for `identity` over `nodes`.
+    pub fn new(rpc: RpcClient<T>, identity: Identity, nodes: Vec<NodeInfo>) -> Self {
+        Self {
+            rpc,
+            identity,
+            nodes: Mutex::new(nodes),
+        }
+    }
+
+    /// This account's Session ID.
+    pub fn session_id(&self) -> SessionId {
+        self.identity.session_id()
+    }
+
+    fn pool(&self) -> Vec<NodeInfo> {
+        self.nodes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn drop_node(&self, key: &Ed25519PublicKey) {
+        self.nodes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|n| n.ed25519 != *key);
+    }
+
+    /// One RPC to `target` through a fresh 3-hop path, retrying on new paths when a hop fails
+    /// (a node a hop names as unknown or unreachable is dropped from the pool first).
+    pub async fn request(
+        &self,
+        target: &NodeInfo,
+        method: &str,
+        params: Value,
+    ) -> Result<RpcAnswer> {
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let path = choose_path(
+                &mut rand::thread_rng(),
+                &self.pool(),
+                DEFAULT_HOPS,
+                Some(target),
+            )?;
+            match self.rpc.onion(&path, target, method, params.clone()).await {
+                Ok(answer) => return Ok(answer),
+                Err(Error::PathFailed {
+                    ref failed_node, ..
+                }) if failed_node.is_some() => {
+                    if let Some(k) = failed_node {
+                        if *k != target.ed25519 {
+                            self.drop_node(k);
+                        }
+                    }
+                    last = Some(Error::PathFailed {
+                        status: 502,
+                        body: "path failed".into(),
+                        failed_node: *failed_node,
+                    });
+                }
+                Err(e @ (Error::PathFailed { .. } | Error::Unreachable { .. })) => {
+                    if let Error::Unreachable { node, .. } = &e {
+                        self.drop_node(node);
+                    }
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(Error::NotEnoughNodes {
+            wanted: DEFAULT_HOPS,
+            available: 0,
+        }))
+    }
+
+    /// The swarm of `account`, asked of a random node through a path.
+    pub async fn swarm_of(&self, account: &str) -> Result<Vec<NodeInfo>> {
+        let pool = self.pool();
+        let target =
+            pool.choose(&mut rand::thread_rng())
+                .cloned()
+                .ok_or(Error::NotEnoughNodes {
+                    wanted: DEFAULT_HOPS + 1,
+                    available: 0,
+                })?;
+        let answer = self
+            .request(&target, "get_swarm", json!({ "pubkey": account }))
+            .await?;
+        if answer.status != 200 {
+            return Err(Error::Rpc {
+                status: answer.status,
+                body: answer.body,
+            });
+        }
+        parse_swarm(&answer.json().unwrap_or(Value::Null))
+    }
+
+    /// Store `data` for `account` on a random member of its swarm, following a `421` to the
+    /// swarm it names (once). Returns the store answer.
+    async fn store(&self, account: &str, data: String, timestamp_ms: i64) -> Result<Value> {
+        let mut swarm = self.swarm_of(account).await?;
+        let params = json!({
+            "pubkey": account,
+            "namespace": DM_NAMESPACE,
+            "timestamp": timestamp_ms,
+            "ttl": MESSAGE_TTL_MS,
+            "data": data,
+        });
+        for _ in 0..2 {
+            let target = swarm
+                .choose(&mut rand::thread_rng())
+                .cloned()
+                .ok_or(Error::EmptySwarm(account.to_owned()))?;
+            let answer = self.request(&target, "store", params.clone()).await?;
+            match answer.status {
+                200 => {
+                    return answer.json().ok_or(Error::Rpc {
+                        status: 200,
+                        body: answer.body,
+                    })
+                }
+                421 => swarm = parse_swarm(&answer.json().unwrap_or(Value::Null))?,
+                status => {
+                    return Err(Error::Rpc {
+                        status,
+                        body: answer.body,
+                    })
+                }
+            }
+        }
+        Err(Error::Rpc {
+            status: 421,
+            body: "the swarm moved twice".into(),
+        })
+    }
+
+    /// Send `text` to `to`, then a sync copy to this account's own swarm (best effort).
+    pub async fn send(&self, to: &SessionId, text: &str, now_ms: i64) -> Result<Sent> {
+        let ts = u64::try_from(now_ms).unwrap_or(0);
+        let content = Content::text(text);
+        let data = encode_1to1(&self.identity, to, &content, ts, &mut OsRng)?;
+        let answer = self.store(&to.to_string(), data, now_ms).await?;
+        let confirmations = answer
+            .get("swarm")
+            .and_then(Value::as_object)
+            .map_or(0, |s| {
+                s.values().filter(|e| e.get("hash").is_some()).count()
+            });
+        let hash = answer
+            .get("hash")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+
+        let mut sync = Content::text(text);
+        if let Some(dm) = sync.data_message.as_mut() {
+            dm.sync_target = Some(to.to_string());
+        }
+        let me = self.session_id();
+        match encode_1to1(&self.identity, &me, &sync, ts, &mut OsRng) {
+            Ok(data) => {
+                if let Err(e) = self.store(&me.to_string(), data, now_ms).await {
+                    tracing::warn!(error = %e, "sync copy not stored");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "sync copy not encoded"),
+        }
+        Ok(Sent {
+            hash,
+            timestamp_ms: now_ms,
+            confirmations,
+        })
+    }
+
+    /// Poll this account's swarm once: retrieve new messages from [`RETRIEVE_NODES`] random
+    /// members (each from where the last poll of that node stopped), drop hashes already seen,
+    /// decrypt, and file conversation messages in `profile`. Returns the new ones.
+    pub async fn poll(&self, profile: &Profile, now_ms: i64) -> Result<Vec<StoredMessage>> {
+        let me = self.session_id().to_string();
+        let swarm = self.swarm_of(&me).await?;
+        let sample: Vec<NodeInfo> = swarm
+            .choose_multiple(&mut rand::thread_rng(), RETRIEVE_NODES)
+            .cloned()
+            .collect();
+        let mut fresh = Vec::new();
+        let mut any_ok = false;
+        let mut last_err = None;
+        let mut seen_now: HashSet<String> = HashSet::new();
+        for node in &sample {
+            let node_key = node.ed25519.to_hex();
+            let last_hash = profile
+                .last_hash(&node_key, DM_NAMESPACE)?
+                .unwrap_or_default();
+            let ts = now_ms;
+            let sig = self.identity.sign(format!("retrieve{ts}").as_bytes());
+            let params = json!({
+                "pubkey": me,
+                "pubkey_ed25519": self.identity.ed25519_public().to_hex(),
+                "namespace": DM_NAMESPACE,
+                "timestamp": ts,
+                "signature": STANDARD.encode(sig),
+                "last_hash": last_hash,
+            });
+            let answer = match self.request(node, "retrieve", params).await {
+                Ok(a) if a.status == 200 => a,
+                Ok(a) => {
+                    last_err = Some(Error::Rpc {
+                        status: a.status,
+                        body: a.body,
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    last_err = Some(e);
+                    continue;
+                }
+            };
+            any_ok = true;
+            let messages = answer
+                .json()
+                .and_then(|v| v.get("messages").and_then(Value::as_array).cloned())
+                .unwrap_or_default();
+            let mut newest = None;
+            for m in &messages {
+                let (Some(hash), Some(data)) = (
+                    m.get("hash").and_then(Value::as_str),
+                    m.get("data").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                newest = Some(hash.to_owned());
+                let expiry = m
+                    .get("expiration")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(now_ms + MESSAGE_TTL_MS);
+                if !seen_now.insert(hash.to_owned()) || !profile.mark_seen(hash, expiry)? {
+                    continue;
+                }
+                match decode_1to1(&self.identity, data) {
+                    Ok(decoded) => {
+                        let Some(body) = decoded.content.body() else {
+                            continue;
+                        };
+                        let sender = decoded.sender.to_string();
+                        let sync_target = decoded
+                            .content
+                            .data_message
+                            .as_ref()
+                            .and_then(|d| d.sync_target.clone());
+                        let (conversation, outgoing) = match sync_target {
+                            Some(t) if sender == me => (t, true),
+                            _ => (sender.clone(), false),
+                        };
+                        let stored = StoredMessage {
+                            hash: hash.to_owned(),
+                            conversation,
+                            sender,
+                            body: body.to_owned(),
+                            sent_ms: i64::try_from(decoded.envelope_timestamp_ms)
+                                .unwrap_or(i64::MAX),
+                            outgoing,
+                        };
+                        if profile.add_message(&stored, now_ms)? {
+                            if !stored.outgoing {
+                                profile.add_contact(&stored.sender, None)?;
+                            }
+                            fresh.push(stored);
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, hash, "message not for us or malformed"),
+                }
+            }
+            if let Some(h) = newest {
+                profile.set_last_hash(&node_key, DM_NAMESPACE, &h)?;
+            }
+        }
+        profile.prune_seen(now_ms)?;
+        match (any_ok, last_err) {
+            (false, Some(e)) => Err(e),
+            _ => {
+                fresh.sort_by_key(|m| m.sent_ms);
+                Ok(fresh)
+            }
+        }
+    }
+}
+
+/// The members of a `get_swarm` answer (or a 421 body).
+pub fn parse_swarm(v: &Value) -> Result<Vec<NodeInfo>> {
+    let snodes = v
+        .get("snodes")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::Rpc {
+            status: 200,
+            body: format!("no snodes in {v}"),
+        })?;
+    let mut out = Vec::new();
+    for s in snodes {
+        let field = |k: &str| s.get(k).and_then(Value::as_str);
+        let (Some(ed), Some(x), Some(ip)) =
+            (field("pubkey_ed25519"), field("pubkey_x25519"), field("ip"))
+        else {
+            continue;
+        };
+        let port = s
+            .get("port_https")
+            .and_then(Value::as_u64)
+            .or_else(|| field("port").and_then(|p| p.parse().ok()))
+            .and_then(|p| u16::try_from(p).ok());
+        let (Ok(ed25519), Ok(x25519), Ok(ip), Some(storage_port)) =
+            (ed.parse(), x.parse(), ip.parse(), port)
+        else {
+            continue;
+        };
+        out.push(NodeInfo {
+            ed25519,
+            x25519,
+            ip,
+            storage_port,
+            swarm_id: None,
+        });
+    }
+    Ok(out)
+}

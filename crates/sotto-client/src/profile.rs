@@ -1,0 +1,301 @@
+//! The local profile: the account's seed, the network it uses, contacts, conversations and
+//! polling state, in one SQLite file (`profile.db`) in the profile directory.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sotto_crypto::{Identity, Seed};
+
+use crate::err::{Error, Result};
+
+/// The database file in a profile directory.
+pub const PROFILE_DB: &str = "profile.db";
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_profile.sql")];
+
+/// A message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Storage hash.
+    pub hash: String,
+    /// The other party's Session ID.
+    pub conversation: String,
+    /// Who wrote it.
+    pub sender: String,
+    /// Its text.
+    pub body: String,
+    /// The sender's envelope timestamp, ms.
+    pub sent_ms: i64,
+    /// Written by this account.
+    pub outgoing: bool,
+}
+
+/// An open profile.
+#[derive(Debug)]
+pub struct Profile {
+    conn: Connection,
+    dir: PathBuf,
+}
+
+fn db_err(e: rusqlite::Error) -> Error {
+    Error::Profile(e.to_string())
+}
+
+impl Profile {
+    /// Open the profile in `dir`, creating the directory and database if missing.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Profile(format!("cannot create {}: {e}", dir.display())))?;
+        let conn = Connection::open(dir.join(PROFILE_DB)).map_err(db_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db_err)?;
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .map_err(db_err)
+            .map(|v| usize::try_from(v).unwrap_or(usize::MAX))?;
+        if version > MIGRATIONS.len() {
+            return Err(Error::Profile(format!(
+                "profile schema {version} is newer than this program's {}",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            conn.execute_batch(&format!(
+                "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+                i + 1
+            ))
+            .map_err(db_err)?;
+        }
+        Ok(Self {
+            conn,
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// The profile directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A setting.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)
+    }
+
+    /// Set a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// The account, if the profile has one.
+    pub fn identity(&self) -> Result<Option<(Identity, Seed)>> {
+        let Some(hex) = self.setting("seed")? else {
+            return Ok(None);
+        };
+        let seed =
+            Seed::from_hex(&hex).map_err(|e| Error::Profile(format!("bad stored seed: {e}")))?;
+        Ok(Some((Identity::from_seed(&seed), seed)))
+    }
+
+    /// Store the account's seed (only once: a profile holds one account).
+    pub fn set_seed(&self, seed: &Seed) -> Result<()> {
+        if self.setting("seed")?.is_some() {
+            return Err(Error::Profile(format!(
+                "{} already holds an account",
+                self.dir.display()
+            )));
+        }
+        self.set_setting("seed", &seed.to_hex())
+    }
+
+    /// Add or rename a contact.
+    pub fn add_contact(&self, session_id: &str, name: Option<&str>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO contacts (session_id, name) VALUES (?1, ?2) \
+                 ON CONFLICT(session_id) DO UPDATE SET name = coalesce(excluded.name, name)",
+                params![session_id, name],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// Every contact, with its name if known.
+    pub fn contacts(&self) -> Result<Vec<(String, Option<String>)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT session_id, name FROM contacts ORDER BY session_id")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// Record a conversation message; false if its hash was already recorded.
+    pub fn add_message(&self, m: &StoredMessage, now_ms: i64) -> Result<bool> {
+        self.conn
+            .execute(
+                "INSERT INTO messages (hash, conversation, sender, body, sent_ms, outgoing, received_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(hash) DO NOTHING",
+                params![m.hash, m.conversation, m.sender, m.body, m.sent_ms, m.outgoing, now_ms],
+            )
+            .map(|n| n > 0)
+            .map_err(db_err)
+    }
+
+    /// Messages received from others, oldest first (by the sender's timestamp).
+    pub fn inbox(&self) -> Result<Vec<StoredMessage>> {
+        self.messages("WHERE outgoing = 0")
+    }
+
+    /// One conversation, both directions, oldest first.
+    pub fn conversation(&self, with: &str) -> Result<Vec<StoredMessage>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT hash, conversation, sender, body, sent_ms, outgoing FROM messages \
+                 WHERE conversation = ?1 ORDER BY sent_ms, received_ms",
+            )
+            .map_err(db_err)?;
+        let rows = stmt.query_map(params![with], row_message).map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    fn messages(&self, filter: &str) -> Result<Vec<StoredMessage>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT hash, conversation, sender, body, sent_ms, outgoing FROM messages \
+                 {filter} ORDER BY sent_ms, received_ms"
+            ))
+            .map_err(db_err)?;
+        let rows = stmt.query_map([], row_message).map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// Mark a storage hash seen; true if it was new.
+    pub fn mark_seen(&self, hash: &str, expiry_ms: i64) -> Result<bool> {
+        self.conn
+            .execute(
+                "INSERT INTO seen (hash, expiry_ms) VALUES (?1, ?2) ON CONFLICT(hash) DO NOTHING",
+                params![hash, expiry_ms],
+            )
+            .map(|n| n > 0)
+            .map_err(db_err)
+    }
+
+    /// Forget seen hashes that expired.
+    pub fn prune_seen(&self, now_ms: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM seen WHERE expiry_ms < ?1", params![now_ms])
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// Where polling `node` stopped in `namespace`.
+    pub fn last_hash(&self, node: &str, namespace: i16) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT hash FROM last_hash WHERE node = ?1 AND namespace = ?2",
+                params![node, namespace],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)
+    }
+
+    /// Remember where polling `node` stopped.
+    pub fn set_last_hash(&self, node: &str, namespace: i16, hash: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO last_hash (node, namespace, hash) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(node, namespace) DO UPDATE SET hash = excluded.hash",
+                params![node, namespace, hash],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+}
+
+fn row_message(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        hash: r.get(0)?,
+        conversation: r.get(1)?,
+        sender: r.get(2)?,
+        body: r.get(3)?,
+        sent_ms: r.get(4)?,
+        outgoing: r.get(5)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn seed_contacts_messages_and_polling_state_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let seed = Seed::from_hex("00112233445566778899aabbccddeeff").unwrap();
+        {
+            let p = Profile::open(dir.path()).unwrap();
+            assert!(p.identity().unwrap().is_none());
+            p.set_seed(&seed).unwrap();
+            assert!(p.set_seed(&seed).is_err(), "one account per profile");
+            p.add_contact("05aa", Some("Alice")).unwrap();
+            p.add_contact("05aa", None).unwrap();
+            let m = StoredMessage {
+                hash: "h1".into(),
+                conversation: "05aa".into(),
+                sender: "05aa".into(),
+                body: "hi".into(),
+                sent_ms: 5,
+                outgoing: false,
+            };
+            assert!(p.add_message(&m, 10).unwrap());
+            assert!(!p.add_message(&m, 11).unwrap());
+            assert!(p.mark_seen("h1", 100).unwrap());
+            assert!(!p.mark_seen("h1", 100).unwrap());
+            p.set_last_hash("node", 0, "h1").unwrap();
+        }
+        let p = Profile::open(dir.path()).unwrap();
+        let (id, _) = p.identity().unwrap().unwrap();
+        assert_eq!(id.session_id(), Identity::from_seed(&seed).session_id());
+        assert_eq!(
+            p.contacts().unwrap(),
+            vec![("05aa".into(), Some("Alice".into()))]
+        );
+        assert_eq!(p.inbox().unwrap().len(), 1);
+        assert_eq!(p.last_hash("node", 0).unwrap().as_deref(), Some("h1"));
+        p.prune_seen(1000).unwrap();
+        assert!(p.mark_seen("h1", 2000).unwrap());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        Profile::open(dir.path()).unwrap();
+        let conn = Connection::open(dir.path().join(PROFILE_DB)).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Profile::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
+}
