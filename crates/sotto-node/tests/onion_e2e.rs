@@ -405,3 +405,107 @@ fn stranger_hex() -> String {
         .ed25519_public()
         .to_hex()
 }
+
+/// A tiny external server speaking onion v4 on plain HTTP (as a community or file server does):
+/// it answers the decrypted request's endpoint and method back.
+fn start_v4_server(
+    keys: sotto_onion::node::NodeKeys,
+) -> (std::net::SocketAddr, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let keys = std::sync::Arc::new(keys);
+    let app = axum::Router::new().route(
+        "/oxen/v4/lsrpc",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let keys = std::sync::Arc::clone(&keys);
+            async move {
+                let accepted = sotto_onion::server::accept(&keys, &body).unwrap();
+                let request = accepted.v4_request().unwrap();
+                let response = sotto_onion::lsrpc::V4Response {
+                    code: 200,
+                    headers: [("content-type".to_owned(), "text/plain".to_owned())].into(),
+                    body: format!("{} {}", request.method, request.endpoint).into_bytes(),
+                };
+                accepted.replier.reply_v4(&mut OsRng, &response)
+            }
+        }),
+    );
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, rt)
+}
+
+#[test]
+fn proxies_to_external_servers_through_three_hops() {
+    use sotto_onion::client::{build, Destination, Protocol, Response, Server, ServerRequest};
+    use sotto_onion::lsrpc::V4Request;
+
+    let net = Network::start(3);
+    let server_keys = sotto_onion::node::NodeKeys::new([7u8; 32]);
+    let server_x25519 = *server_keys.public();
+    let (addr, _server) = start_v4_server(server_keys);
+    let rt = runtime();
+    let http = transport();
+    let path = [hop(&net.info(0)), hop(&net.info(1)), hop(&net.info(2))];
+    let request = |target_port: u16| {
+        build(
+            &mut OsRng,
+            EncType::XChaCha20,
+            &path,
+            &Destination::Server {
+                server: Server {
+                    host: "127.0.0.1".into(),
+                    protocol: Protocol::Http,
+                    port: Some(target_port),
+                    x25519: server_x25519,
+                },
+                request: ServerRequest::V4(V4Request {
+                    method: "GET".into(),
+                    endpoint: "/room/lobby".into(),
+                    headers: Default::default(),
+                    body: None,
+                }),
+            },
+        )
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (status, body, built) = loop {
+        let built = request(addr.port());
+        let (status, body) = rt
+            .block_on(http.post(&net.info(0), "/onion_req/v2", built.body.clone()))
+            .unwrap();
+        let stale =
+            status == 502 && String::from_utf8_lossy(&body).starts_with("Next node not found");
+        if !stale || Instant::now() > deadline {
+            break (status, body, built);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    match built.reply.decrypt_response(status, &body).unwrap() {
+        Response::V4(r) => {
+            assert_eq!(r.code, 200);
+            assert_eq!(r.body, b"GET /room/lobby");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A server that is down: the last hop's transport error comes back (502), naming nothing.
+    let dead_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let built = request(dead_port);
+    let (status, _) = rt
+        .block_on(http.post(&net.info(0), "/onion_req/v2", built.body))
+        .unwrap();
+    assert_eq!(status, 502);
+}
