@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
-use sotto_client::messenger::Messenger;
+use sotto_client::messenger::{Event, Messenger};
 use sotto_client::network::NetworkConfig;
 use sotto_client::profile::Profile;
 use sotto_client::transport::{HttpsTransport, RpcClient};
@@ -30,6 +30,7 @@ pub(crate) struct ProfileArgs {
 }
 
 const NETWORK_SETTING: &str = "network_file";
+const NAME_SETTING: &str = "display_name";
 
 fn default_profile_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
@@ -88,11 +89,13 @@ async fn connect(
     let http = sotto_https::client(&sotto_https::ClientOptions::default())?;
     let nodes = network.bootstrap(&http).await?;
     let transport = HttpsTransport::new(&sotto_https::ClientOptions::default())?;
-    Ok(Messenger::new(
+    let mut messenger = Messenger::new(
         RpcClient::new(transport, EncType::XChaCha20),
         identity,
         nodes,
-    ))
+    );
+    messenger.set_display_name(profile.setting(NAME_SETTING)?);
+    Ok(messenger)
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +103,9 @@ pub(crate) struct InitArgs {
     /// Restore an account from its recovery phrase instead of making a new one.
     #[arg(long, value_name = "WORDS")]
     restore: Option<String>,
+    /// The display name sent with messages.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     #[command(flatten)]
     profile: ProfileArgs,
 }
@@ -122,6 +128,9 @@ pub(crate) fn init(args: InitArgs) -> anyhow::Result<()> {
         None => (Seed::generate(&mut rand_core::OsRng), true),
     };
     profile.set_seed(&seed)?;
+    if let Some(name) = &args.name {
+        profile.set_setting(NAME_SETTING, name)?;
+    }
     if args.profile.network.is_some() {
         args.profile.network_file(&profile)?;
     }
@@ -149,6 +158,9 @@ pub(crate) struct SendArgs {
     session_id: String,
     /// The message.
     text: String,
+    /// Make the message disappear this many seconds after sending.
+    #[arg(long, value_name = "SECS")]
+    disappear_after_send: Option<u32>,
     #[command(flatten)]
     profile: ProfileArgs,
 }
@@ -161,7 +173,14 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<()> {
     let profile = args.profile.open()?;
     let sent = runtime()?.block_on(async {
         let messenger = connect(&args.profile, &profile).await?;
-        Ok::<_, anyhow::Error>(messenger.send(&to, &args.text, now_ms()).await?)
+        let options = sotto_client::messenger::TextOptions {
+            disappear_after_send: args.disappear_after_send,
+        };
+        Ok::<_, anyhow::Error>(
+            messenger
+                .send_text(&to, &args.text, &options, now_ms())
+                .await?,
+        )
     })?;
     profile.add_contact(&to.to_string(), None)?;
     profile.add_message(
@@ -174,6 +193,9 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<()> {
             body: args.text.clone(),
             sent_ms: sent.timestamp_ms,
             outgoing: true,
+            expires_ms: args
+                .disappear_after_send
+                .map(|secs| sent.timestamp_ms + i64::from(secs) * 1000),
         },
         now_ms(),
     )?;
@@ -225,23 +247,90 @@ fn print_messages(
 
 #[derive(Debug, Args)]
 pub(crate) struct InboxArgs {
+    /// Tell senders their new messages were read.
+    #[arg(long)]
+    read_receipts: bool,
     #[command(flatten)]
     profile: ProfileArgs,
+}
+
+/// Send READ receipts for the new incoming messages among `events`, one per sender.
+async fn send_receipts(
+    messenger: &Messenger<HttpsTransport>,
+    events: &[Event],
+) -> anyhow::Result<()> {
+    let mut by_sender: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for e in events {
+        if let Event::Message(m) = e {
+            if !m.outgoing {
+                by_sender.entry(&m.sender).or_default().push(m.sent_ms);
+            }
+        }
+    }
+    for (sender, timestamps) in by_sender {
+        let to: SessionId = sender.parse()?;
+        messenger
+            .send_read_receipt(&to, &timestamps, now_ms())
+            .await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn inbox(args: InboxArgs) -> anyhow::Result<()> {
     let profile = args.profile.open()?;
     runtime()?.block_on(async {
         let messenger = connect(&args.profile, &profile).await?;
-        messenger.poll(&profile, now_ms()).await?;
+        let events = messenger.poll(&profile, now_ms()).await?;
+        if args.read_receipts {
+            send_receipts(&messenger, &events).await?;
+        }
         Ok::<_, anyhow::Error>(())
     })?;
     print_messages(args.profile.json, &profile.inbox()?)
 }
 
+/// Print what a poll found: messages as in the inbox, other events as notes.
+fn print_events(json: bool, events: &[Event]) -> anyhow::Result<()> {
+    for e in events {
+        match e {
+            Event::Message(m) if !m.outgoing && json => println!(
+                "{}",
+                serde_json::json!({"event": "message", "from": m.sender, "text": m.body,
+                    "timestamp": m.sent_ms, "hash": m.hash})
+            ),
+            Event::Message(m) if !m.outgoing => println!("{} {}: {}", m.sent_ms, m.sender, m.body),
+            Event::Message(_) => {}
+            Event::Read { from, timestamps } if json => println!(
+                "{}",
+                serde_json::json!({"event": "read", "from": from, "timestamps": timestamps})
+            ),
+            Event::Read { from, timestamps } => {
+                println!("{from} read {} of your messages", timestamps.len());
+            }
+            Event::Typing { from, started } if json => println!(
+                "{}",
+                serde_json::json!({"event": "typing", "from": from, "started": started})
+            ),
+            Event::Typing { from, started } => {
+                println!("{from} {} typing", if *started { "is" } else { "stopped" });
+            }
+            Event::Unsent { from, timestamp } if json => println!(
+                "{}",
+                serde_json::json!({"event": "unsent", "from": from, "timestamp": timestamp})
+            ),
+            Event::Unsent { from, timestamp } => {
+                println!("{from} took back the message sent at {timestamp}");
+            }
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct PollArgs {
-    /// Keep polling (every --interval-ms) and print messages as they arrive, until Ctrl-C.
+    /// Keep polling (every --interval-ms) and print what arrives, until Ctrl-C. Each message,
+    /// read receipt, typing note or unsend is one line (with --json, one JSON object with an
+    /// `event` key: `message`, `read`, `typing`, `unsent`).
     #[arg(long)]
     watch: bool,
     /// Between polls.
@@ -257,10 +346,7 @@ pub(crate) fn poll(args: PollArgs) -> anyhow::Result<()> {
         let messenger = connect(&args.profile, &profile).await?;
         loop {
             match messenger.poll(&profile, now_ms()).await {
-                Ok(fresh) => {
-                    let incoming: Vec<_> = fresh.into_iter().filter(|m| !m.outgoing).collect();
-                    print_messages(args.profile.json, &incoming)?;
-                }
+                Ok(events) => print_events(args.profile.json, &events)?,
                 Err(e) if args.watch => eprintln!("sotto: poll failed: {e}"),
                 Err(e) => return Err(e.into()),
             }
@@ -296,4 +382,100 @@ pub(crate) fn contacts(args: ContactsArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UnsendArgs {
+    /// The storage hash of a message this account sent (as `send --json` printed it).
+    hash: String,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+/// Take back a sent message: the recipient's client deletes it, and so does this profile.
+pub(crate) fn unsend(args: UnsendArgs) -> anyhow::Result<()> {
+    let profile = args.profile.open()?;
+    let message = profile
+        .outgoing_by_hash(&args.hash)?
+        .with_context(|| format!("no message of ours has hash {}", args.hash))?;
+    let to: SessionId = message.conversation.parse()?;
+    runtime()?.block_on(async {
+        let messenger = connect(&args.profile, &profile).await?;
+        messenger.unsend(&to, message.sent_ms, now_ms()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    profile.delete_message(&args.hash)?;
+    if args.profile.json {
+        println!("{}", serde_json::json!({"unsent": args.hash}));
+    } else {
+        println!("unsent");
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChatArgs {
+    /// The other party's Session ID.
+    session_id: String,
+    /// Between polls.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    interval_ms: u64,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+/// Talk with one person: shows the conversation, sends each line typed, and prints what arrives
+/// (polling in the background) until end of input or Ctrl-C.
+pub(crate) fn chat(args: ChatArgs) -> anyhow::Result<()> {
+    use tokio::io::AsyncBufReadExt as _;
+    let to: SessionId = args
+        .session_id
+        .parse()
+        .with_context(|| format!("{} is not a Session ID", args.session_id))?;
+    let profile = args.profile.open()?;
+    for m in profile.conversation(&to.to_string())? {
+        let who = if m.outgoing { "you" } else { "them" };
+        println!("[{}] {who}: {}", m.sent_ms, m.body);
+    }
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let messenger = connect(&args.profile, &profile).await?;
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        let mut tick = tokio::time::interval(Duration::from_millis(args.interval_ms));
+        loop {
+            tokio::select! {
+                line = lines.next_line() => {
+                    let Some(line) = line? else { return Ok(()) };
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let sent = messenger.send(&to, &line, now_ms()).await?;
+                    profile.add_message(&sotto_client::profile::StoredMessage {
+                        hash: sent.hash,
+                        conversation: to.to_string(),
+                        sender: messenger.session_id().to_string(),
+                        body: line,
+                        sent_ms: sent.timestamp_ms,
+                        outgoing: true,
+                        expires_ms: None,
+                    }, now_ms())?;
+                }
+                _ = tick.tick() => {
+                    match messenger.poll(&profile, now_ms()).await {
+                        Ok(events) => {
+                            for e in events {
+                                if let Event::Message(m) = e {
+                                    if m.conversation == to.to_string() && !m.outgoing {
+                                        println!("[{}] them: {}", m.sent_ms, m.body);
+                                    }
+                                }
+                            }
+                        }
+                        Err(e) => eprintln!("sotto: poll failed: {e}"),
+                    }
+                }
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            }
+        }
+    })
 }

@@ -41,6 +41,10 @@ enum Command {
     Poll(chat::PollArgs),
     /// List contacts.
     Contacts(chat::ContactsArgs),
+    /// Take back a message you sent.
+    Unsend(chat::UnsendArgs),
+    /// Talk with one person interactively (lines typed are sent; arrivals are printed).
+    Chat(chat::ChatArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +58,8 @@ fn main() -> ExitCode {
         Command::Inbox(args) => chat::inbox(args).map(|()| ExitCode::SUCCESS),
         Command::Poll(args) => chat::poll(args).map(|()| ExitCode::SUCCESS),
         Command::Contacts(args) => chat::contacts(args).map(|()| ExitCode::SUCCESS),
+        Command::Unsend(args) => chat::unsend(args).map(|()| ExitCode::SUCCESS),
+        Command::Chat(args) => chat::chat(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

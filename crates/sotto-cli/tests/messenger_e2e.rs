@@ -107,6 +107,8 @@ fn two_people_talk_through_onion_paths() {
         alice_p,
         "--network",
         network,
+        "--name",
+        "Alice",
         "--json",
     ]))
     .unwrap();
@@ -150,16 +152,100 @@ fn two_people_talk_through_onion_paths() {
     // Polling again finds nothing new and lists the same two.
     let again: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
     assert_eq!(again, inbox);
-    let polled: Value = serde_json::from_str(&ok(&["poll", "--profile", bob_p, "--json"])).unwrap();
-    assert_eq!(polled, json!([]));
+    assert_eq!(ok(&["poll", "--profile", bob_p, "--json"]), "");
 
     let alice_inbox: Value =
         serde_json::from_str(&ok(&["inbox", "--profile", alice_p, "--json"])).unwrap();
     assert_eq!(alice_inbox.as_array().unwrap().len(), 1, "{alice_inbox}");
     assert_eq!(alice_inbox[0]["text"], "hi Alice");
+    // Alice's display name travelled with her messages.
     let contacts: Value =
         serde_json::from_str(&ok(&["contacts", "--profile", bob_p, "--json"])).unwrap();
     assert_eq!(contacts[0]["session_id"], alice_id);
+    assert_eq!(contacts[0]["name"], "Alice");
+
+    // Read receipts: Bob reads with receipts on; Alice's next poll reports it.
+    let disappearing: Value = serde_json::from_str(&ok(&[
+        "send",
+        "--profile",
+        alice_p,
+        bob_id,
+        "this will vanish",
+        "--disappear-after-send",
+        "10",
+        "--json",
+    ]))
+    .unwrap();
+    let disappearing_at = Instant::now();
+    let oops: Value = serde_json::from_str(&ok(&[
+        "send",
+        "--profile",
+        alice_p,
+        bob_id,
+        "oops",
+        "--json",
+    ]))
+    .unwrap();
+    let inbox: Value = serde_json::from_str(&ok(&[
+        "inbox",
+        "--profile",
+        bob_p,
+        "--read-receipts",
+        "--json",
+    ]))
+    .unwrap();
+    let texts: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["hello Bob", "second message", "this will vanish", "oops"]
+    );
+    let events = ok(&["poll", "--profile", alice_p, "--json"]);
+    let read: Vec<Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &Value| e["event"] == "read")
+        .collect();
+    assert_eq!(read.len(), 1, "{events}");
+    assert_eq!(read[0]["from"], bob_id);
+    assert_eq!(
+        read[0]["timestamps"].as_array().unwrap().len(),
+        2,
+        "{events}"
+    );
+
+    // Unsend: Alice takes "oops" back; Bob's client deletes it.
+    ok(&[
+        "unsend",
+        "--profile",
+        alice_p,
+        oops["hash"].as_str().unwrap(),
+    ]);
+    let inbox: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
+    let texts: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["hello Bob", "second message", "this will vanish"]);
+
+    // The disappearing message is gone from Bob's inbox once its 10 s are up.
+    let wait = Duration::from_secs(11).saturating_sub(disappearing_at.elapsed());
+    std::thread::sleep(wait);
+    let inbox: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["hash"] != disappearing["hash"]),
+        "{inbox}"
+    );
 
     // Alice on a new device: restored from her phrase, she sees Bob's message and, from her sync
     // copies, nothing else in her inbox.

@@ -44,7 +44,47 @@ pub struct Messenger<T> {
     rpc: RpcClient<T>,
     identity: Identity,
     nodes: Mutex<Vec<NodeInfo>>,
+    display_name: Option<String>,
 }
+
+/// How a text message is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Disappear this many seconds after sending (Session's "disappear after send"): the TTL
+    /// and the receivers' timer.
+    pub disappear_after_send: Option<u32>,
+}
+
+/// What a poll found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A conversation message (incoming, or a sync copy of one this account sent elsewhere).
+    Message(StoredMessage),
+    /// The other party read our messages sent at these timestamps.
+    Read {
+        /// Who read them.
+        from: String,
+        /// Envelope timestamps of the messages read.
+        timestamps: Vec<i64>,
+    },
+    /// The other party started or stopped typing.
+    Typing {
+        /// Who.
+        from: String,
+        /// Started (true) or stopped.
+        started: bool,
+    },
+    /// The other party took back a message.
+    Unsent {
+        /// Who.
+        from: String,
+        /// Its envelope timestamp.
+        timestamp: i64,
+    },
+}
+
+/// TTL of typing indicators (desktop `constants.ts`: 20 s).
+pub const TYPING_TTL_MS: i64 = 20_000;
 
 impl<T: Transport> Messenger<T> {
     /// A messenger for `identity` over `nodes`.
@@ -53,7 +93,13 @@ impl<T: Transport> Messenger<T> {
             rpc,
             identity,
             nodes: Mutex::new(nodes),
+            display_name: None,
         }
+    }
+
+    /// Attach this display name (`LokiProfile.displayName`) to the messages sent.
+    pub fn set_display_name(&mut self, name: Option<String>) {
+        self.display_name = name;
     }
 
     /// This account's Session ID.
@@ -146,13 +192,19 @@ impl<T: Transport> Messenger<T> {
 
     /// Store `data` for `account` on a random member of its swarm, following a `421` to the
     /// swarm it names (once). Returns the store answer.
-    async fn store(&self, account: &str, data: String, timestamp_ms: i64) -> Result<Value> {
+    async fn store(
+        &self,
+        account: &str,
+        data: String,
+        timestamp_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Value> {
         let mut swarm = self.swarm_of(account).await?;
         let params = json!({
             "pubkey": account,
             "namespace": DM_NAMESPACE,
             "timestamp": timestamp_ms,
-            "ttl": MESSAGE_TTL_MS,
+            "ttl": ttl_ms,
             "data": data,
         });
         for _ in 0..2 {
@@ -185,10 +237,59 @@ impl<T: Transport> Messenger<T> {
 
     /// Send `text` to `to`, then a sync copy to this account's own swarm (best effort).
     pub async fn send(&self, to: &SessionId, text: &str, now_ms: i64) -> Result<Sent> {
+        self.send_text(to, text, &TextOptions::default(), now_ms)
+            .await
+    }
+
+    /// [`Messenger::send`] with options (disappearing timer).
+    pub async fn send_text(
+        &self,
+        to: &SessionId,
+        text: &str,
+        options: &TextOptions,
+        now_ms: i64,
+    ) -> Result<Sent> {
+        let mut content = Content::text(text);
+        if let Some(dm) = content.data_message.as_mut() {
+            if let Some(name) = &self.display_name {
+                dm.profile = Some(sotto_message::proto::LokiProfile {
+                    display_name: Some(name.clone()),
+                    ..Default::default()
+                });
+            }
+        }
+        let ttl = match options.disappear_after_send {
+            Some(secs) => {
+                content.expiration_type =
+                    Some(sotto_message::proto::content::ExpirationType::DeleteAfterSend as i32);
+                content.expiration_timer = Some(secs);
+                (i64::from(secs) * 1000).max(10_000)
+            }
+            None => MESSAGE_TTL_MS,
+        };
+        let sent = self.send_content(to, &content, ttl, now_ms).await?;
+        let mut sync = content;
+        if let Some(dm) = sync.data_message.as_mut() {
+            dm.sync_target = Some(to.to_string());
+        }
+        let me = self.session_id();
+        if let Err(e) = self.send_content(&me, &sync, ttl, now_ms).await {
+            tracing::warn!(error = %e, "sync copy not stored");
+        }
+        Ok(sent)
+    }
+
+    /// Encrypt `content` to `to` and store it in `to`'s swarm for `ttl_ms`.
+    pub async fn send_content(
+        &self,
+        to: &SessionId,
+        content: &Content,
+        ttl_ms: i64,
+        now_ms: i64,
+    ) -> Result<Sent> {
         let ts = u64::try_from(now_ms).unwrap_or(0);
-        let content = Content::text(text);
-        let data = encode_1to1(&self.identity, to, &content, ts, &mut OsRng)?;
-        let answer = self.store(&to.to_string(), data, now_ms).await?;
+        let data = encode_1to1(&self.identity, to, content, ts, &mut OsRng)?;
+        let answer = self.store(&to.to_string(), data, now_ms, ttl_ms).await?;
         let confirmations = answer
             .get("swarm")
             .and_then(Value::as_object)
@@ -200,20 +301,6 @@ impl<T: Transport> Messenger<T> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-
-        let mut sync = Content::text(text);
-        if let Some(dm) = sync.data_message.as_mut() {
-            dm.sync_target = Some(to.to_string());
-        }
-        let me = self.session_id();
-        match encode_1to1(&self.identity, &me, &sync, ts, &mut OsRng) {
-            Ok(data) => {
-                if let Err(e) = self.store(&me.to_string(), data, now_ms).await {
-                    tracing::warn!(error = %e, "sync copy not stored");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "sync copy not encoded"),
-        }
         Ok(Sent {
             hash,
             timestamp_ms: now_ms,
@@ -221,10 +308,61 @@ impl<T: Transport> Messenger<T> {
         })
     }
 
+    /// Tell `to` we read its messages sent at `timestamps` (a READ receipt).
+    pub async fn send_read_receipt(
+        &self,
+        to: &SessionId,
+        timestamps: &[i64],
+        now_ms: i64,
+    ) -> Result<Sent> {
+        let content = Content {
+            receipt_message: Some(sotto_message::proto::ReceiptMessage {
+                r#type: sotto_message::proto::receipt_message::Type::Read as i32,
+                timestamp: timestamps
+                    .iter()
+                    .filter_map(|t| u64::try_from(*t).ok())
+                    .collect(),
+            }),
+            ..Default::default()
+        };
+        self.send_content(to, &content, MESSAGE_TTL_MS, now_ms)
+            .await
+    }
+
+    /// Tell `to` we started or stopped typing.
+    pub async fn send_typing(&self, to: &SessionId, started: bool, now_ms: i64) -> Result<Sent> {
+        use sotto_message::proto::typing_message::Action;
+        let content = Content {
+            typing_message: Some(sotto_message::proto::TypingMessage {
+                timestamp: u64::try_from(now_ms).unwrap_or(0),
+                action: if started {
+                    Action::Started
+                } else {
+                    Action::Stopped
+                } as i32,
+            }),
+            ..Default::default()
+        };
+        self.send_content(to, &content, TYPING_TTL_MS, now_ms).await
+    }
+
+    /// Take back our message to `to` sent at `sent_ms` (an unsend request).
+    pub async fn unsend(&self, to: &SessionId, sent_ms: i64, now_ms: i64) -> Result<Sent> {
+        let content = Content {
+            unsend_request: Some(sotto_message::proto::UnsendRequest {
+                timestamp: u64::try_from(sent_ms).unwrap_or(0),
+                author: self.session_id().to_string(),
+            }),
+            ..Default::default()
+        };
+        self.send_content(to, &content, MESSAGE_TTL_MS, now_ms)
+            .await
+    }
+
     /// Poll this account's swarm once: retrieve new messages from [`RETRIEVE_NODES`] random
     /// members (each from where the last poll of that node stopped), drop hashes already seen,
     /// decrypt, and file conversation messages in `profile`. Returns the new ones.
-    pub async fn poll(&self, profile: &Profile, now_ms: i64) -> Result<Vec<StoredMessage>> {
+    pub async fn poll(&self, profile: &Profile, now_ms: i64) -> Result<Vec<Event>> {
         let me = self.session_id().to_string();
         let swarm = self.swarm_of(&me).await?;
         let sample: Vec<NodeInfo> = swarm
@@ -287,33 +425,8 @@ impl<T: Transport> Messenger<T> {
                 }
                 match decode_1to1(&self.identity, data) {
                     Ok(decoded) => {
-                        let Some(body) = decoded.content.body() else {
-                            continue;
-                        };
-                        let sender = decoded.sender.to_string();
-                        let sync_target = decoded
-                            .content
-                            .data_message
-                            .as_ref()
-                            .and_then(|d| d.sync_target.clone());
-                        let (conversation, outgoing) = match sync_target {
-                            Some(t) if sender == me => (t, true),
-                            _ => (sender.clone(), false),
-                        };
-                        let stored = StoredMessage {
-                            hash: hash.to_owned(),
-                            conversation,
-                            sender,
-                            body: body.to_owned(),
-                            sent_ms: i64::try_from(decoded.envelope_timestamp_ms)
-                                .unwrap_or(i64::MAX),
-                            outgoing,
-                        };
-                        if profile.add_message(&stored, now_ms)? {
-                            if !stored.outgoing {
-                                profile.add_contact(&stored.sender, None)?;
-                            }
-                            fresh.push(stored);
+                        if let Some(event) = file(profile, &me, hash, decoded, now_ms)? {
+                            fresh.push(event);
                         }
                     }
                     Err(e) => tracing::debug!(error = %e, hash, "message not for us or malformed"),
@@ -324,14 +437,90 @@ impl<T: Transport> Messenger<T> {
             }
         }
         profile.prune_seen(now_ms)?;
+        profile.expire_messages(now_ms)?;
         match (any_ok, last_err) {
             (false, Some(e)) => Err(e),
-            _ => {
-                fresh.sort_by_key(|m| m.sent_ms);
-                Ok(fresh)
-            }
+            _ => Ok(fresh),
         }
     }
+}
+
+/// File one decrypted message in the profile and say what it was.
+fn file(
+    profile: &Profile,
+    me: &str,
+    hash: &str,
+    decoded: sotto_message::Decoded,
+    now_ms: i64,
+) -> Result<Option<Event>> {
+    let sender = decoded.sender.to_string();
+    let sent_ms = i64::try_from(decoded.envelope_timestamp_ms).unwrap_or(i64::MAX);
+    let content = decoded.content;
+    if let Some(r) = &content.receipt_message {
+        let timestamps: Vec<i64> = r
+            .timestamp
+            .iter()
+            .filter_map(|t| i64::try_from(*t).ok())
+            .collect();
+        profile.mark_read(&sender, &timestamps, now_ms)?;
+        return Ok(Some(Event::Read {
+            from: sender,
+            timestamps,
+        }));
+    }
+    if let Some(t) = &content.typing_message {
+        return Ok(Some(Event::Typing {
+            from: sender,
+            started: t.action == sotto_message::proto::typing_message::Action::Started as i32,
+        }));
+    }
+    if let Some(u) = &content.unsend_request {
+        // Only the author may take a message back.
+        if u.author != sender {
+            return Ok(None);
+        }
+        let timestamp = i64::try_from(u.timestamp).unwrap_or(i64::MAX);
+        profile.unsend(&sender, timestamp)?;
+        return Ok(Some(Event::Unsent {
+            from: sender,
+            timestamp,
+        }));
+    }
+    let Some(dm) = &content.data_message else {
+        return Ok(None);
+    };
+    if let Some(name) = dm.profile.as_ref().and_then(|p| p.display_name.as_deref()) {
+        if sender != me {
+            profile.add_contact(&sender, Some(name))?;
+        }
+    }
+    let Some(body) = dm.body.as_deref() else {
+        return Ok(None);
+    };
+    let (conversation, outgoing) = match &dm.sync_target {
+        Some(t) if sender == me => (t.clone(), true),
+        _ => (sender.clone(), false),
+    };
+    let expires_ms = content
+        .expiration_timer
+        .filter(|&secs| secs > 0)
+        .map(|secs| sent_ms.saturating_add(i64::from(secs) * 1000));
+    let stored = StoredMessage {
+        hash: hash.to_owned(),
+        conversation,
+        sender,
+        body: body.to_owned(),
+        sent_ms,
+        outgoing,
+        expires_ms,
+    };
+    if !profile.add_message(&stored, now_ms)? {
+        return Ok(None);
+    }
+    if !stored.outgoing {
+        profile.add_contact(&stored.sender, None)?;
+    }
+    Ok(Some(Event::Message(stored)))
 }
 
 /// The members of a `get_swarm` answer (or a 421 body).

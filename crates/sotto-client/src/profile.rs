@@ -11,7 +11,10 @@ use crate::err::{Error, Result};
 /// The database file in a profile directory.
 pub const PROFILE_DB: &str = "profile.db";
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_profile.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_profile.sql"),
+    include_str!("../migrations/0002_receipts_expiry.sql"),
+];
 
 /// A message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub struct StoredMessage {
     pub sent_ms: i64,
     /// Written by this account.
     pub outgoing: bool,
+    /// When it disappears (disappearing-message timer), ms.
+    pub expires_ms: Option<i64>,
 }
 
 /// An open profile.
@@ -152,9 +157,19 @@ impl Profile {
     pub fn add_message(&self, m: &StoredMessage, now_ms: i64) -> Result<bool> {
         self.conn
             .execute(
-                "INSERT INTO messages (hash, conversation, sender, body, sent_ms, outgoing, received_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(hash) DO NOTHING",
-                params![m.hash, m.conversation, m.sender, m.body, m.sent_ms, m.outgoing, now_ms],
+                "INSERT INTO messages \
+                 (hash, conversation, sender, body, sent_ms, outgoing, received_ms, expires_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(hash) DO NOTHING",
+                params![
+                    m.hash,
+                    m.conversation,
+                    m.sender,
+                    m.body,
+                    m.sent_ms,
+                    m.outgoing,
+                    now_ms,
+                    m.expires_ms
+                ],
             )
             .map(|n| n > 0)
             .map_err(db_err)
@@ -170,7 +185,7 @@ impl Profile {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT hash, conversation, sender, body, sent_ms, outgoing FROM messages \
+                "SELECT hash, conversation, sender, body, sent_ms, outgoing, expires_ms FROM messages \
                  WHERE conversation = ?1 ORDER BY sent_ms, received_ms",
             )
             .map_err(db_err)?;
@@ -182,12 +197,83 @@ impl Profile {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT hash, conversation, sender, body, sent_ms, outgoing FROM messages \
+                "SELECT hash, conversation, sender, body, sent_ms, outgoing, expires_ms FROM messages \
                  {filter} ORDER BY sent_ms, received_ms"
             ))
             .map_err(db_err)?;
         let rows = stmt.query_map([], row_message).map_err(db_err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// Delete messages whose disappearing timer ran out; returns how many.
+    pub fn expire_messages(&self, now_ms: i64) -> Result<usize> {
+        self.conn
+            .execute(
+                "DELETE FROM messages WHERE expires_ms IS NOT NULL AND expires_ms <= ?1",
+                params![now_ms],
+            )
+            .map_err(db_err)
+    }
+
+    /// Apply an unsend request: delete `author`'s message sent at `sent_ms`; true if one was.
+    pub fn unsend(&self, author: &str, sent_ms: i64) -> Result<bool> {
+        self.conn
+            .execute(
+                "DELETE FROM messages WHERE sender = ?1 AND sent_ms = ?2",
+                params![author, sent_ms],
+            )
+            .map(|n| n > 0)
+            .map_err(db_err)
+    }
+
+    /// Record that `reader` read our messages sent at `timestamps`; returns how many matched.
+    pub fn mark_read(&self, reader: &str, timestamps: &[i64], now_ms: i64) -> Result<usize> {
+        let mut n = 0;
+        for ts in timestamps {
+            n += self
+                .conn
+                .execute(
+                    "UPDATE messages SET read_ms = ?1 \
+                     WHERE outgoing = 1 AND conversation = ?2 AND sent_ms = ?3 AND read_ms IS NULL",
+                    params![now_ms, reader, ts],
+                )
+                .map_err(db_err)?;
+        }
+        Ok(n)
+    }
+
+    /// Whether our message sent at `sent_ms` to `to` was read.
+    pub fn is_read(&self, to: &str, sent_ms: i64) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT read_ms IS NOT NULL FROM messages WHERE outgoing = 1 AND conversation = ?1 AND sent_ms = ?2",
+                params![to, sent_ms],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|v| v.unwrap_or(false))
+            .map_err(db_err)
+    }
+
+    /// Our message with this storage hash, if any.
+    pub fn outgoing_by_hash(&self, hash: &str) -> Result<Option<StoredMessage>> {
+        self.conn
+            .query_row(
+                "SELECT hash, conversation, sender, body, sent_ms, outgoing, expires_ms FROM messages \
+                 WHERE hash = ?1 AND outgoing = 1",
+                params![hash],
+                row_message,
+            )
+            .optional()
+            .map_err(db_err)
+    }
+
+    /// Delete one message by hash.
+    pub fn delete_message(&self, hash: &str) -> Result<bool> {
+        self.conn
+            .execute("DELETE FROM messages WHERE hash = ?1", params![hash])
+            .map(|n| n > 0)
+            .map_err(db_err)
     }
 
     /// Mark a storage hash seen; true if it was new.
@@ -242,6 +328,7 @@ fn row_message(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
         body: r.get(3)?,
         sent_ms: r.get(4)?,
         outgoing: r.get(5)?,
+        expires_ms: r.get(6)?,
     })
 }
 
@@ -268,6 +355,7 @@ mod tests {
                 body: "hi".into(),
                 sent_ms: 5,
                 outgoing: false,
+                expires_ms: Some(50),
             };
             assert!(p.add_message(&m, 10).unwrap());
             assert!(!p.add_message(&m, 11).unwrap());
@@ -284,6 +372,9 @@ mod tests {
         );
         assert_eq!(p.inbox().unwrap().len(), 1);
         assert_eq!(p.last_hash("node", 0).unwrap().as_deref(), Some("h1"));
+        assert_eq!(p.expire_messages(40).unwrap(), 0);
+        assert_eq!(p.expire_messages(50).unwrap(), 1);
+        assert!(p.inbox().unwrap().is_empty());
         p.prune_seen(1000).unwrap();
         assert!(p.mark_seen("h1", 2000).unwrap());
     }
