@@ -336,17 +336,32 @@ pub(crate) struct PollArgs {
     /// Between polls.
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     interval_ms: u64,
+    /// With --watch: instead of polling, hold a waiting retrieve open on a swarm member so that
+    /// messages show as soon as they are stored (Sotto nodes only; see docs/subscriptions.md).
+    #[arg(long, requires = "watch")]
+    subscribe: bool,
     #[command(flatten)]
     profile: ProfileArgs,
 }
+
+/// How long one waiting retrieve is held (under the onion relays' timeouts).
+const SUBSCRIBE_WAIT_MS: u64 = 20_000;
 
 pub(crate) fn poll(args: PollArgs) -> anyhow::Result<()> {
     let profile = args.profile.open()?;
     runtime()?.block_on(async {
         let messenger = connect(&args.profile, &profile).await?;
         loop {
-            match messenger.poll(&profile, now_ms()).await {
-                Ok(events) => print_events(args.profile.json, &events)?,
+            let wait = args.subscribe.then_some(SUBSCRIBE_WAIT_MS);
+            match messenger.poll_waiting(&profile, now_ms(), wait).await {
+                Ok(events) => {
+                    print_events(args.profile.json, &events)?;
+                    use std::io::Write as _;
+                    std::io::stdout().flush()?;
+                    if args.subscribe {
+                        continue;
+                    }
+                }
                 Err(e) if args.watch => eprintln!("sotto: poll failed: {e}"),
                 Err(e) => return Err(e.into()),
             }

@@ -247,6 +247,45 @@ fn two_people_talk_through_onion_paths() {
         "{inbox}"
     );
 
+    // Subscribed: Bob's `poll --watch --subscribe` shows Alice's next message as it is stored.
+    let mut watcher = std::process::Command::new(env!("CARGO_BIN_EXE_sotto"))
+        .args([
+            "poll",
+            "--watch",
+            "--subscribe",
+            "--json",
+            "--profile",
+            bob_p,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watcher.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    ok(&["send", "--profile", alice_p, bob_id, "live"]);
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("subscribed poll saw nothing");
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    let event: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (event["event"].as_str(), event["text"].as_str()),
+        (Some("message"), Some("live")),
+        "{line}"
+    );
+
     // Alice on a new device: restored from her phrase, she sees Bob's message and, from her sync
     // copies, nothing else in her inbox.
     let restored_dir = dir.path().join("alice2");

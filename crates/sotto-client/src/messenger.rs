@@ -363,10 +363,23 @@ impl<T: Transport> Messenger<T> {
     /// members (each from where the last poll of that node stopped), drop hashes already seen,
     /// decrypt, and file conversation messages in `profile`. Returns the new ones.
     pub async fn poll(&self, profile: &Profile, now_ms: i64) -> Result<Vec<Event>> {
+        self.poll_waiting(profile, now_ms, None).await
+    }
+
+    /// [`Messenger::poll`], or with `wait_ms`, Sotto's waiting retrieve (`docs/subscriptions.md`):
+    /// one swarm member holds the request until a message arrives (or the wait ends), so a new
+    /// message is seen as soon as it is stored. Nodes without the extension answer at once.
+    pub async fn poll_waiting(
+        &self,
+        profile: &Profile,
+        now_ms: i64,
+        wait_ms: Option<u64>,
+    ) -> Result<Vec<Event>> {
         let me = self.session_id().to_string();
         let swarm = self.swarm_of(&me).await?;
+        let count = if wait_ms.is_some() { 1 } else { RETRIEVE_NODES };
         let sample: Vec<NodeInfo> = swarm
-            .choose_multiple(&mut rand::thread_rng(), RETRIEVE_NODES)
+            .choose_multiple(&mut rand::thread_rng(), count)
             .cloned()
             .collect();
         let mut fresh = Vec::new();
@@ -380,7 +393,7 @@ impl<T: Transport> Messenger<T> {
                 .unwrap_or_default();
             let ts = now_ms;
             let sig = self.identity.sign(format!("retrieve{ts}").as_bytes());
-            let params = json!({
+            let mut params = json!({
                 "pubkey": me,
                 "pubkey_ed25519": self.identity.ed25519_public().to_hex(),
                 "namespace": DM_NAMESPACE,
@@ -388,6 +401,9 @@ impl<T: Transport> Messenger<T> {
                 "signature": STANDARD.encode(sig),
                 "last_hash": last_hash,
             });
+            if let (Some(wait), Some(p)) = (wait_ms, params.as_object_mut()) {
+                p.insert("sotto_wait_ms".into(), json!(wait));
+            }
             let answer = match self.request(node, "retrieve", params).await {
                 Ok(a) if a.status == 200 => a,
                 Ok(a) => {

@@ -142,6 +142,9 @@ pub fn needs_replication(body: &[u8]) -> bool {
 /// here would be refused there too, so only successes (and a `delete` that found nothing here)
 /// are replicated.
 pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, now: i64) -> Reply {
+    if let Some((account, wait)) = waiting_retrieve(&body) {
+        return wait_for_messages(node, body, account, wait, now).await;
+    }
     let local = {
         let node = Arc::clone(node);
         let body = body.clone();
@@ -166,6 +169,65 @@ pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, 
             }
         }
     }
+}
+
+/// The longest a retrieve may wait for a message (under the onion relay's 25–30 s timeouts).
+pub const MAX_WAIT_MS: u64 = 25_000;
+
+/// Sotto's extension of `retrieve` (`docs/subscriptions.md`): with `"sotto_wait_ms": N`, a
+/// retrieve that finds nothing waits up to N ms (at most [`MAX_WAIT_MS`]) for the account's next
+/// message instead of answering at once. Nodes without the extension ignore the unknown field
+/// and answer at once, so clients simply poll again.
+fn waiting_retrieve(body: &[u8]) -> Option<(AccountKey, Duration)> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if v.get("method")?.as_str()? != "retrieve" {
+        return None;
+    }
+    let params = v.get("params")?;
+    let wait = params.get("sotto_wait_ms")?.as_u64()?.min(MAX_WAIT_MS);
+    let account: sotto_rpc::AccountId = params.get("pubkey")?.as_str()?.parse().ok()?;
+    Some((*account.as_bytes(), Duration::from_millis(wait)))
+}
+
+async fn wait_for_messages(
+    node: &Arc<Node>,
+    body: Vec<u8>,
+    account: AccountKey,
+    wait: Duration,
+    now: i64,
+) -> Reply {
+    let waiter = node.waiter(&account);
+    // Registered before looking, so a store between the look and the wait still wakes us.
+    let notified = waiter.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    let run = |now: i64| {
+        let node = Arc::clone(node);
+        let body = body.clone();
+        async move {
+            tokio::task::spawn_blocking(move || node.handle(&body, now))
+                .await
+                .unwrap_or(Reply {
+                    status: 500,
+                    body: Body::Text("request failed".into()),
+                })
+        }
+    };
+    let first = run(now).await;
+    let empty = match &first.body {
+        Body::Json(v) => v
+            .get("messages")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty),
+        Body::Text(_) => false,
+    };
+    if first.status != 200 || !empty {
+        return first;
+    }
+    if tokio::time::timeout(wait, notified).await.is_err() {
+        return first;
+    }
+    run(crate::http::now_ms()).await
 }
 
 /// Sends signed requests to other nodes.

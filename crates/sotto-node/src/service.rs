@@ -1,7 +1,7 @@
 //! The storage RPC engine, independent of any transport: a request body in, a status and body
 //! out. HTTPS is a thin shell over [`Node::handle`]; QUIC or OxenMQ would be another.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use base64::engine::general_purpose::STANDARD;
@@ -11,7 +11,7 @@ use sotto_rpc::limits::TTL_MAX_PRIVATE_MS;
 use sotto_rpc::{message_hash, Namespace, NamespaceSelector, Request, RpcError};
 
 use crate::keys::NodeKeys;
-use crate::store::{ExpireMode, RetrieveLimits, Store};
+use crate::store::{AccountKey, ExpireMode, RetrieveLimits, Store};
 use crate::swarm::SwarmView;
 
 /// The storage-server version we are compatible with, as `info` reports it.
@@ -69,6 +69,8 @@ pub struct Node {
     keys: NodeKeys,
     store: Mutex<Store>,
     view: RwLock<Arc<SwarmView>>,
+    /// Woken when an account receives a message (for waiting retrieves).
+    waiters: Mutex<HashMap<AccountKey, Arc<tokio::sync::Notify>>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -86,6 +88,31 @@ impl Node {
             keys,
             store: Mutex::new(store),
             view: RwLock::new(Arc::new(view)),
+            waiters: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// What wakes a retrieve waiting for `account`'s next message.
+    pub fn waiter(&self, account: &AccountKey) -> Arc<tokio::sync::Notify> {
+        let mut waiters = self
+            .waiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Forget accounts nobody waits for any more, so the map stays small.
+        if waiters.len() > 1024 {
+            waiters.retain(|_, n| Arc::strong_count(n) > 1);
+        }
+        Arc::clone(waiters.entry(*account).or_default())
+    }
+
+    /// Wake whoever waits for `account`.
+    fn wake(&self, account: &AccountKey) {
+        let waiters = self
+            .waiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = waiters.get(account) {
+            n.notify_waiters();
         }
     }
 
@@ -224,6 +251,8 @@ impl Node {
                 });
                 if outcome.already {
                     set(&mut entry, "already", json!(true));
+                } else {
+                    self.wake(r.account.as_bytes());
                 }
                 let mut reply = self.swarm_reply(200, entry, now);
                 if let Body::Json(v) = &mut reply.body {

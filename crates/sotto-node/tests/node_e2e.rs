@@ -540,3 +540,37 @@ fn keys_command_and_modes() {
     assert!(!bad_config.status.success());
     assert!(String::from_utf8_lossy(&bad_config.stderr).contains("bogus"));
 }
+
+/// Sotto's opt-in waiting retrieve (`sotto_wait_ms`): an empty retrieve is held until the
+/// account's next message arrives, then answers with it; without a message it answers empty when
+/// the wait is over; other accounts' messages do not wake it.
+#[test]
+fn waiting_retrieve_answers_when_a_message_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::start(dir.path(), &[]);
+    let c = client();
+    let id = alice();
+    let waiting = |wait_ms: u64| {
+        let mut body = retrieve(&id, 0, "");
+        body["params"]["sotto_wait_ms"] = json!(wait_ms);
+        body
+    };
+
+    // Nothing arrives: an empty answer once the wait is over.
+    let empty = ok(&c, &node.url, &waiting(300));
+    assert_eq!(hashes(&empty), Vec::<String>::new());
+
+    // A message for someone else does not wake the wait; one for the account does.
+    let url = node.url.clone();
+    let body = waiting(20_000);
+    let waiter = std::thread::spawn(move || ok(&client(), &url, &body));
+    std::thread::sleep(Duration::from_millis(300));
+    let bob = Identity::from_seed(&Seed::from_hex("ffffffffffffffffffffffffffffffff").unwrap());
+    ok(&c, &node.url, &store(&bob, b"not for alice"));
+    let stored = ok(&c, &node.url, &store(&id, b"wake up"));
+    let answer = waiter.join().unwrap();
+    assert_eq!(
+        hashes(&answer),
+        vec![stored["hash"].as_str().unwrap().to_owned()]
+    );
+}
