@@ -16,7 +16,7 @@ use crate::store::{InitMode, Moderators, Permissions, Room, Store};
 
 /// Exit status when database upgrades are needed (PySOGS `--check-upgrades`).
 pub const EXIT_UPGRADE_REQUIRED: u8 = 5;
-/// Exit status of a refused confirmation and of `serve` (not implemented yet).
+/// Exit status of a refused confirmation.
 pub const EXIT_ABORTED: u8 = 2;
 
 const EXAMPLES: &str = "\
@@ -58,7 +58,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the community server (the HTTP API is not implemented yet: exits with status 2).
+    /// Run the community server: the HTTP API, until SIGTERM or Ctrl-C.
     Serve {
         /// Listen address, overriding `[net] http_listen` (default 127.0.0.1:8080).
         #[arg(long, value_name = "ADDR:PORT")]
@@ -242,14 +242,9 @@ fn parse_ids(ids: &[String]) -> Result<Vec<AccountId>, Fail> {
 fn run(cli: Cli) -> Result<(), Fail> {
     if let Some(Command::Serve { listen }) = cli.command {
         let config = Config::load()?;
-        config.sqlite_path()?;
         let addr = listen.unwrap_or(config.http_listen);
-        return Err(Fail {
-            code: EXIT_ABORTED,
-            message: format!(
-                "the HTTP API is not implemented yet (configuration is valid; would listen on {addr})"
-            ),
-        });
+        crate::server::run(config, addr)?;
+        return Ok(());
     }
     let args = cli.admin;
 

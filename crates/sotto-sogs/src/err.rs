@@ -94,6 +94,18 @@ pub enum Error {
     /// No room has this token.
     #[error("no such room '{0}'")]
     NoSuchRoom(String),
+    /// The HTTP listener could not be bound or failed.
+    #[error("cannot serve HTTP on {addr}: {source}")]
+    Listen {
+        /// The listen address.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Conformance test mode on a non-loopback address (`sogs.md` §6.2).
+    #[error("[testing] enabled requires a loopback listen address, not {0}")]
+    TestingNotLoopback(std::net::SocketAddr),
     /// A cryptographic operation failed (e.g. a Session ID that is not a valid curve point).
     #[error(transparent)]
     Crypto(#[from] sotto_crypto::Error),

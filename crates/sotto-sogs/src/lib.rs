@@ -1,10 +1,14 @@
 #![doc = include_str!("../README.md")]
 
+pub mod api;
 pub mod cli;
 pub mod config;
 mod err;
+pub mod filter;
 pub mod ids;
 pub mod keys;
+pub mod server;
 pub mod store;
+pub mod util;
 
 pub use err::{Error, Result};

@@ -396,9 +396,10 @@ fn config_file_is_used() {
 }
 
 #[test]
-fn serve_is_not_implemented_yet() {
+fn serve_refuses_testing_mode_off_loopback() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(&dir, &["serve", "--listen", "127.0.0.1:0"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("not implemented yet"), "{err}");
+    std::fs::write(dir.path().join("sogs.ini"), "[testing]\nenabled = yes\n").unwrap();
+    let (code, _, err) = run(&dir, &["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("loopback"), "{err}");
 }

@@ -157,6 +157,26 @@ pub struct PermissionOverride {
     pub visible_mod: bool,
 }
 
+impl PermissionOverride {
+    /// The columns [`PermissionOverride::from_row`] reads, in order.
+    pub(super) const COLUMNS: &'static str =
+        "banned, read, accessible, write, upload, moderator, admin, visible_mod";
+
+    /// Read [`PermissionOverride::COLUMNS`] from a row, starting at column `at`.
+    pub(super) fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            banned: r.get(at)?,
+            read: r.get(at + 1)?,
+            accessible: r.get(at + 2)?,
+            write: r.get(at + 3)?,
+            upload: r.get(at + 4)?,
+            moderator: r.get(at + 5)?,
+            admin: r.get(at + 6)?,
+            visible_mod: r.get(at + 7)?,
+        })
+    }
+}
+
 /// A change to one permission: grant, deny, or back to the default (`None`).
 pub type PermissionChange = Option<bool>;
 
@@ -410,21 +430,12 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT banned, read, accessible, write, upload, moderator, admin, visible_mod
-                 FROM user_permission_overrides WHERE room = ?1 AND \"user\" = ?2",
+                &format!(
+                    "SELECT {} FROM user_permission_overrides WHERE room = ?1 AND \"user\" = ?2",
+                    PermissionOverride::COLUMNS
+                ),
                 params![room_id, user_id],
-                |r| {
-                    Ok(PermissionOverride {
-                        banned: r.get(0)?,
-                        read: r.get(1)?,
-                        accessible: r.get(2)?,
-                        write: r.get(3)?,
-                        upload: r.get(4)?,
-                        moderator: r.get(5)?,
-                        admin: r.get(6)?,
-                        visible_mod: r.get(7)?,
-                    })
-                },
+                |r| PermissionOverride::from_row(r, 0),
             )
             .optional()?)
     }

@@ -112,7 +112,9 @@ impl Store {
         blinding_server: Option<&X25519PublicKey>,
     ) -> Result<User> {
         let (AccountId::Unblinded(sid), Some(server)) = (account, blinding_server) else {
-            return self.get_or_create_user(account);
+            return self
+                .user_for_request(&account.to_string(), blinding_server.is_some())
+                .map(|(user, _)| user);
         };
         let [positive, negative] = blind15_candidates(sid, server)?;
         let existing = self

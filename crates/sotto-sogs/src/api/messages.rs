@@ -1,0 +1,458 @@
+//! Message routes (`sogs.md` §1.3): polling, posting, editing, deleting.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Extension;
+use serde_json::{json, Map, Value};
+
+use super::{
+    b64, decode_b64, find_room, int_param, int_segment, json, json_object, ok, query_param,
+    require_read, require_user, ApiError, ApiResult, AppState, Caller,
+};
+use crate::filter::{self, BotReply, Verdict};
+use crate::ids::AccountId;
+use crate::store::{Fetch, MessageRow, NewPost, ReactionInfo, Room, Store, User, Viewer};
+use crate::util;
+
+/// Page size bounds and default (`get_int_param('limit', 100, min=1, max=256)`).
+const LIMIT_DEFAULT: i64 = 100;
+const LIMIT_RANGE: (i64, i64) = (1, 256);
+/// Reactors per reaction (`qs_reactors`: default 4, 0–20).
+const REACTORS_DEFAULT: i64 = 4;
+const REACTORS_RANGE: (i64, i64) = (0, 20);
+/// Posts allowed per user and room within [`RATE_LIMIT_INTERVAL`] (`rate_limit_size`).
+const RATE_LIMIT_POSTS: i64 = 5;
+/// The rate-limit window, seconds (`rate_limit_interval`).
+const RATE_LIMIT_INTERVAL: f64 = 16.0;
+/// Signature length.
+const SIGNATURE_LEN: usize = 64;
+
+/// Reactions of one message as JSON.
+fn reactions_json(list: Option<&Vec<ReactionInfo>>) -> Value {
+    let mut m = Map::new();
+    for r in list.into_iter().flatten() {
+        let mut v = Map::new();
+        v.insert("index".into(), json!(r.index));
+        v.insert("count".into(), json!(r.count));
+        if r.you {
+            v.insert("you".into(), json!(true));
+        }
+        if !r.reactors.is_empty() {
+            v.insert("reactors".into(), json!(r.reactors));
+        }
+        m.insert(r.reaction.clone(), Value::Object(v));
+    }
+    Value::Object(m)
+}
+
+/// Messages as PySOGS's `get_messages_for` returns them, with reactions.
+fn messages_json(
+    store: &Store,
+    rows: &[MessageRow],
+    fetch: Fetch,
+    viewer: Option<i64>,
+    reactor_limit: i64,
+) -> crate::Result<Vec<Value>> {
+    let since = match fetch {
+        Fetch::Since { seqno, .. } => seqno,
+        _ => 0,
+    };
+    let reaction_only =
+        |r: &MessageRow| since != 0 && r.seqno_reactions > since && since >= r.seqno_data;
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.data.is_some() || reaction_only(r))
+        .map(|r| r.id)
+        .collect();
+    let reactions: HashMap<i64, Vec<ReactionInfo>> =
+        store.reactions_for(&ids, viewer, reactor_limit)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut m = Map::new();
+        m.insert("id".into(), json!(row.id));
+        m.insert("seqno".into(), json!(row.seqno));
+        if reaction_only(row) {
+            m.insert("reactions".into(), reactions_json(reactions.get(&row.id)));
+            out.push(Value::Object(m));
+            continue;
+        }
+        m.insert("session_id".into(), json!(row.session_id));
+        m.insert("posted".into(), json!(row.posted));
+        match &row.data {
+            None => {
+                m.insert("data".into(), Value::Null);
+                m.insert("deleted".into(), json!(true));
+            }
+            Some(data) => {
+                let size = usize::try_from(row.data_size.unwrap_or(0)).unwrap_or(0);
+                m.insert("data".into(), b64(&util::add_padding(data, size)));
+                m.insert(
+                    "signature".into(),
+                    b64(row.signature.as_deref().unwrap_or_default()),
+                );
+                m.insert("reactions".into(), reactions_json(reactions.get(&row.id)));
+            }
+        }
+        if let Some(edited) = row.edited {
+            m.insert("edited".into(), json!(edited));
+        }
+        if row.whisper_to.is_some() || row.whisper_mods {
+            m.insert("whisper".into(), json!(true));
+            m.insert("whisper_mods".into(), json!(row.whisper_mods));
+            if let Some(to) = &row.whisper_to {
+                m.insert("whisper_to".into(), json!(to));
+            }
+        }
+        out.push(Value::Object(m));
+    }
+    Ok(out)
+}
+
+/// The shared body of the message-listing routes.
+fn fetch(
+    st: &AppState,
+    caller: &Caller,
+    token: &str,
+    fetch: Fetch,
+    query: Option<&str>,
+    single: bool,
+) -> ApiResult {
+    let mut store = st.store();
+    let room = find_room(&store, token)?;
+    let perms = store.permissions(&room, caller.user())?;
+    require_read(&perms)?;
+    if let Some(user) = caller.user() {
+        store.touch_room_activity(room.id, user.id, util::now())?;
+    }
+    let limit = if single {
+        1
+    } else {
+        int_param(query, "limit", LIMIT_DEFAULT, Some(LIMIT_RANGE))?
+    };
+    let reactors = int_param(query, "reactors", REACTORS_DEFAULT, Some(REACTORS_RANGE))?;
+    let viewer = Viewer {
+        user: caller.user().map(|u| u.id),
+        moderator: perms.is_moderator(),
+    };
+    let rows = store.messages_for(room.id, viewer, fetch, limit)?;
+    let list = messages_json(&store, &rows, fetch, viewer.user, reactors)?;
+    if single {
+        return match list.into_iter().next() {
+            Some(msg) => ok(msg),
+            None => Err(ApiError::not_found()),
+        };
+    }
+    ok(Value::Array(list))
+}
+
+/// `GET /room/<token>/messages/since/<seqno>`.
+pub(super) async fn since(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((token, seqno)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let seqno = int_segment(&seqno)?;
+    let reactions = query_param(q.as_deref(), "t").is_some_and(|t| t.contains('r'));
+    fetch(
+        &st,
+        &caller,
+        &token,
+        Fetch::Since { seqno, reactions },
+        q.as_deref(),
+        false,
+    )
+}
+
+/// `GET /room/<token>/messages/recent`.
+pub(super) async fn recent(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(token): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    fetch(&st, &caller, &token, Fetch::Recent, q.as_deref(), false)
+}
+
+/// `GET /room/<token>/messages/before/<id>`.
+pub(super) async fn before(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((token, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let id = int_segment(&id)?;
+    fetch(&st, &caller, &token, Fetch::Before(id), q.as_deref(), false)
+}
+
+/// `GET /room/<token>/message/<id>`.
+pub(super) async fn single(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((token, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let id = int_segment(&id)?;
+    fetch(&st, &caller, &token, Fetch::Single(id), q.as_deref(), true)
+}
+
+/// `data`, `signature` and `files` of a post or edit body: bad base64 or a signature that is
+/// not 64 bytes is `InvalidData` (400).
+struct PostBody {
+    data: Vec<u8>,
+    signature: Vec<u8>,
+    files: Vec<i64>,
+}
+
+fn post_body(req: &Map<String, Value>) -> ApiResult<PostBody> {
+    let field = |key: &str| {
+        req.get(key)
+            .and_then(Value::as_str)
+            .and_then(decode_b64)
+            .ok_or_else(ApiError::invalid_data)
+    };
+    let data = field("data")?;
+    let signature = field("signature")?;
+    if signature.len() != SIGNATURE_LEN {
+        return Err(ApiError::invalid_data());
+    }
+    let files = match req.get("files") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|v| match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .collect::<Option<Vec<i64>>>()
+            .ok_or_else(ApiError::bad_request)?,
+        Some(_) => return Err(ApiError::bad_request()),
+    };
+    Ok(PostBody {
+        data,
+        signature,
+        files,
+    })
+}
+
+/// Run the content filters on a post by `user` unless they are a moderator (and
+/// `[messages] filter_mods` is off).
+fn filter_post(st: &AppState, room: &Room, user: &User, is_mod: bool, data: &[u8]) -> Verdict {
+    if is_mod && !st.config().filter_mods {
+        return Verdict::Pass;
+    }
+    let seed = st.keys().ed25519_signing().to_bytes();
+    filter::check(
+        st.config(),
+        &seed,
+        filter::Poster {
+            session_id: &user.session_id,
+            room_name: &room.name,
+            room_token: &room.token,
+        },
+        data,
+    )
+}
+
+/// Post a filter bot's reply (public, or whispered to `poster`).
+fn post_bot_reply(
+    st: &AppState,
+    store: &mut Store,
+    room: &Room,
+    poster: &User,
+    reply: Option<&BotReply>,
+) -> crate::Result<()> {
+    let Some(reply) = reply else {
+        return Ok(());
+    };
+    let bot = store
+        .user_for_request(&reply.session_id, st.config().require_blind_keys)?
+        .0;
+    store.insert_post(
+        &NewPost {
+            room: room.id,
+            user: bot.id,
+            data: &reply.data,
+            signature: &reply.signature,
+            filtered: false,
+            whisper: reply.whisper.then_some(poster.id),
+            whisper_mods: false,
+            now: util::now(),
+        },
+        &[],
+        None,
+    )?;
+    Ok(())
+}
+
+/// A refused post: 429 with PySOGS's message.
+fn rejected(msg: &'static str) -> ApiError {
+    ApiError::Model(StatusCode::TOO_MANY_REQUESTS, msg.into())
+}
+
+/// `POST /room/<token>/message`.
+pub(super) async fn post_message(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let mut store = st.store();
+    let room = find_room(&store, &token)?;
+    let user = require_user(&caller)?;
+    let req = &json_object(&body)?;
+    let perms = store.permissions(&room, Some(user))?;
+    if !perms.can_write() {
+        return Err(ApiError::permission_denied());
+    }
+    let post = post_body(req)?;
+    let whisper_mods = match req.get("whisper_mods") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(_) => return Err(ApiError::bad_request()),
+    };
+    let whisper_to = match req.get("whisper_to") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(
+            s.parse::<AccountId>()
+                .map_err(|_| ApiError::bad_request())?,
+        ),
+        Some(_) => return Err(ApiError::bad_request()),
+    };
+    if (whisper_to.is_some() || whisper_mods) && !perms.is_moderator() {
+        return Err(ApiError::permission_denied());
+    }
+    let whisper_user = match &whisper_to {
+        Some(id) => Some(
+            store
+                .user_for_request(&id.to_string(), st.config().require_blind_keys)?
+                .0,
+        ),
+        None => None,
+    };
+    let verdict = filter_post(&st, &room, user, perms.is_moderator(), &post.data);
+    if let Verdict::Reject(msg, reply) = &verdict {
+        post_bot_reply(&st, &mut store, &room, user, reply.as_ref())?;
+        return Err(rejected(msg));
+    }
+    let now = util::now();
+    if !st.config().testing && !perms.is_admin() {
+        let recent = store.recent_post_count(room.id, user.id, now - RATE_LIMIT_INTERVAL)?;
+        if recent >= RATE_LIMIT_POSTS {
+            return Err(rejected("Rate limited"));
+        }
+    }
+    let (id, posted, seqno) = store.insert_post(
+        &NewPost {
+            room: room.id,
+            user: user.id,
+            data: &post.data,
+            signature: &post.signature,
+            filtered: matches!(verdict, Verdict::Silent(_)),
+            whisper: whisper_user.as_ref().map(|u| u.id),
+            whisper_mods,
+            now,
+        },
+        &post.files,
+        st.config().file_expiry,
+    )?;
+    let mut msg = Map::new();
+    msg.insert("id".into(), json!(id));
+    msg.insert("session_id".into(), json!(user.session_id));
+    msg.insert("posted".into(), json!(posted));
+    msg.insert("seqno".into(), json!(seqno));
+    msg.insert("data".into(), b64(&post.data));
+    msg.insert("signature".into(), b64(&post.signature));
+    msg.insert("reactions".into(), json!({}));
+    if let Verdict::Silent(reply) = &verdict {
+        msg.insert("filtered".into(), json!(true));
+        post_bot_reply(&st, &mut store, &room, user, reply.as_ref())?;
+    }
+    if whisper_user.is_some() || whisper_mods {
+        msg.insert("whisper".into(), json!(true));
+        msg.insert("whisper_mods".into(), json!(whisper_mods));
+        if let Some(to) = &whisper_user {
+            msg.insert("whisper_to".into(), json!(to.session_id));
+        }
+    }
+    Ok(json(StatusCode::CREATED, Value::Object(msg)))
+}
+
+/// `PUT /room/<token>/message/<id>`.
+pub(super) async fn edit(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((token, id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let mut store = st.store();
+    let room = find_room(&store, &token)?;
+    let id = int_segment(&id)?;
+    let user = require_user(&caller)?;
+    let req = &json_object(&body)?;
+    let perms = store.permissions(&room, Some(user))?;
+    if !perms.can_write() {
+        return Err(ApiError::permission_denied());
+    }
+    let post = post_body(req)?;
+    let verdict = filter_post(&st, &room, user, perms.is_moderator(), &post.data);
+    match store.live_message_author(room.id, id)? {
+        None => return Err(ApiError::no_such_post(id)),
+        Some(author) if author != user.id => return Err(ApiError::permission_denied()),
+        Some(_) => {}
+    }
+    match &verdict {
+        Verdict::Pass => {}
+        // A silently filtered edit is dropped, with the bot's reply if any (`edit_post`).
+        Verdict::Silent(reply) => {
+            post_bot_reply(&st, &mut store, &room, user, reply.as_ref())?;
+            return ok(json!({}));
+        }
+        Verdict::Reject(msg, reply) => {
+            post_bot_reply(&st, &mut store, &room, user, reply.as_ref())?;
+            return Err(rejected(msg));
+        }
+    }
+    store.edit_post(
+        room.id,
+        user.id,
+        id,
+        &post.data,
+        &post.signature,
+        &post.files,
+        st.config().file_expiry,
+        util::now(),
+    )?;
+    ok(json!({}))
+}
+
+/// `DELETE /room/<token>/message/<id>`.
+pub(super) async fn remove(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((token, id)): Path<(String, String)>,
+) -> ApiResult {
+    let mut store = st.store();
+    let room = find_room(&store, &token)?;
+    let id = int_segment(&id)?;
+    let user = require_user(&caller)?;
+    let perms = store.permissions(&room, Some(user))?;
+    if !perms.can_write() {
+        return Err(ApiError::forbidden());
+    }
+    let (live, foreign) = store.live_messages(room.id, &[id], user.id)?;
+    if live.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    if foreign && !perms.is_moderator() {
+        return Err(ApiError::permission_denied());
+    }
+    store.delete_messages(&live)?;
+    ok(json!({}))
+}

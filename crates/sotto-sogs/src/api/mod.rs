@@ -1,0 +1,507 @@
+//! The HTTP API (`sogs.md` §1): an axum [`Router`] over an [`AppState`].
+//!
+//! Layering: the `auth` middleware buffers the body and authenticates every request before
+//! routing (Flask's `before_request`), handlers parse and authorise, and the store holds the SQL.
+//! Each handler locks the one database connection for the short synchronous part of its work.
+
+mod auth;
+mod batch;
+mod dm;
+mod files;
+mod messages;
+mod onion;
+mod reactions;
+mod rooms;
+mod testing;
+mod users;
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::ids::RoomToken;
+use crate::keys::ServerKeys;
+use crate::store::{EffectivePermissions, Room, Store, User};
+
+pub use auth::Caller;
+
+/// Largest request body we read, whatever the route: PySOGS leaves this to its proxy (10 MB)
+/// and the onion-request cap (10 MiB); we allow base64 overhead on top (`sogs.md` §7).
+const MIN_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// 401 body when a route needs a signed request (`auth.require_user`).
+pub(crate) const AUTH_REQUIRED: &str = "X-SOGS-* request authentication required";
+/// 403 body of `read_required`.
+pub(crate) const READ_REQUIRED: &str = "This endpoint requires room message 'read' permission";
+/// 403 body of `mod_required`.
+pub(crate) const MOD_REQUIRED: &str = "This endpoint requires moderator room permissions";
+/// 403 body of `admin_required`.
+pub(crate) const ADMIN_REQUIRED: &str = "This endpoint requires admin room permissions";
+/// 401 body of `blind_user_required`.
+pub(crate) const BLIND_REQUIRED: &str = "This endpoint requires blinded pubkeys be used";
+
+/// Shared server state: config, keys and the database.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+    /// The router with authentication, built once, for onion requests.
+    full: Arc<OnceLock<Router>>,
+    /// The routes without authentication, built once, for batch subrequests.
+    bare: Arc<OnceLock<Router>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    keys: ServerKeys,
+    onion_keys: sotto_onion::node::NodeKeys,
+    store: Mutex<Store>,
+}
+
+impl AppState {
+    /// State over an opened, initialised store.
+    pub fn new(config: Config, keys: ServerKeys, store: Store) -> Self {
+        let onion_keys = sotto_onion::node::NodeKeys::new(keys.x25519_secret().to_bytes());
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                keys,
+                onion_keys,
+                store: Mutex::new(store),
+            }),
+            full: Arc::default(),
+            bare: Arc::default(),
+        }
+    }
+
+    /// The same state with its own, empty router caches.
+    fn uncached(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            full: Arc::default(),
+            bare: Arc::default(),
+        }
+    }
+
+    /// The full router (with authentication) for requests run inside the server. A cached
+    /// router must not hold a state that refers to its own cache (that would be a reference
+    /// cycle): this one's state shares only the bare-routes cache.
+    fn full_router(&self) -> Router {
+        self.full
+            .get_or_init(|| {
+                router(Self {
+                    full: Arc::default(),
+                    ..self.clone()
+                })
+            })
+            .clone()
+    }
+
+    /// The routes without authentication, for batch subrequests; their state caches nothing.
+    fn bare_routes(&self) -> Router {
+        self.bare.get_or_init(|| routes(self.uncached())).clone()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The server keys.
+    pub fn keys(&self) -> &ServerKeys {
+        &self.inner.keys
+    }
+
+    /// The server key as the onion-request layer uses it.
+    fn onion_keys(&self) -> &sotto_onion::node::NodeKeys {
+        &self.inner.onion_keys
+    }
+
+    /// The database, locked. A panic elsewhere while holding it does not poison us: SQLite
+    /// transactions roll back on drop, so the connection is still consistent.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.inner
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Largest request body accepted.
+    fn body_limit(&self) -> usize {
+        let files = usize::try_from(self.config().file_max_size).unwrap_or(usize::MAX);
+        MIN_BODY_LIMIT.max(files.saturating_mul(2))
+    }
+}
+
+/// The full router: routes, authentication before routing, Flask-style 404/405 pages.
+pub fn router(state: AppState) -> Router {
+    let limit = state.body_limit();
+    routes(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::authenticate,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+}
+
+/// The routes without the authentication layer (batch subrequests inherit the caller).
+fn routes(state: AppState) -> Router {
+    let base = if state.config().testing {
+        testing::routes()
+    } else {
+        Router::new()
+    };
+    base.route("/capabilities", get(rooms::capabilities))
+        .route("/batch", post(batch::batch))
+        .route("/sequence", post(batch::sequence))
+        .route("/oxen/v4/lsrpc", post(onion::v4))
+        .route("/oxen/v3/lsrpc", post(onion::v3))
+        .route("/loki/v3/lsrpc", post(onion::v3))
+        .route("/rooms", get(rooms::list_rooms))
+        .route(
+            "/room/{token}",
+            get(rooms::get_room).put(rooms::update_room),
+        )
+        .route(
+            "/room/{token}/pollInfo/{info_updates}",
+            get(rooms::poll_info),
+        )
+        .route("/room/{token}/permissions", get(rooms::all_permissions))
+        .route(
+            "/room/{token}/permissions/{sid}",
+            get(rooms::user_permissions).post(rooms::set_permissions),
+        )
+        .route(
+            "/room/{token}/futurePermissions",
+            get(rooms::all_future_permissions),
+        )
+        .route(
+            "/room/{token}/futurePermissions/{sid}",
+            get(rooms::user_future_permissions).post(rooms::set_future_permissions),
+        )
+        .route("/room/{token}/all/{sid}", delete(rooms::delete_all_in_room))
+        .route("/rooms/all/{sid}", delete(rooms::delete_all_everywhere))
+        .route("/room/{token}/messages/since/{seqno}", get(messages::since))
+        .route("/room/{token}/messages/recent", get(messages::recent))
+        .route("/room/{token}/messages/before/{id}", get(messages::before))
+        .route(
+            "/room/{token}/message/{id}",
+            get(messages::single)
+                .put(messages::edit)
+                .delete(messages::remove),
+        )
+        .route("/room/{token}/message", post(messages::post_message))
+        .route("/room/{token}/pin/{id}", post(reactions::pin))
+        .route("/room/{token}/unpin/all", post(reactions::unpin_all))
+        .route("/room/{token}/unpin/{id}", post(reactions::unpin))
+        .route(
+            "/room/{token}/reaction/{id}/{*reaction}",
+            put(reactions::react).delete(reactions::unreact),
+        )
+        .route(
+            "/room/{token}/reactions/{id}",
+            delete(reactions::delete_reactions_all),
+        )
+        .route(
+            "/room/{token}/reactions/{id}/{*reaction}",
+            delete(reactions::delete_reactions_one),
+        )
+        .route(
+            "/room/{token}/reactors/{id}/{*reaction}",
+            get(reactions::reactors),
+        )
+        .route("/room/{token}/file", post(files::upload))
+        .route("/room/{token}/file/{id}", get(files::download))
+        .route(
+            "/room/{token}/file/{id}/{filename}",
+            get(files::download_named),
+        )
+        .route("/user/{sid}/moderator", post(users::set_moderator))
+        .route("/user/{sid}/ban", post(users::ban))
+        .route("/user/{sid}/unban", post(users::unban))
+        .route("/inbox", get(dm::inbox).delete(dm::delete_inbox))
+        .route("/inbox/since/{id}", get(dm::inbox_since))
+        .route("/inbox/{sid}", post(dm::send))
+        .route("/outbox", get(dm::outbox))
+        .route("/outbox/since/{id}", get(dm::outbox_since))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::Werkzeug(StatusCode::NOT_FOUND)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::Werkzeug(StatusCode::METHOD_NOT_ALLOWED)
+}
+
+/// A failed request, rendered as PySOGS renders it.
+#[derive(Debug)]
+pub enum ApiError {
+    /// `abort_with_reason`: `text/plain` with an exact message.
+    Text(StatusCode, Cow<'static, str>),
+    /// `abort(code)`: werkzeug's default HTML page.
+    Werkzeug(StatusCode),
+    /// A model exception (`routes/exc.py`): `str(e)` as `text/html`.
+    Model(StatusCode, Cow<'static, str>),
+    /// Something broke on our side: logged, 500.
+    Internal(crate::Error),
+}
+
+/// Handler result.
+pub type ApiResult<T = Response> = Result<T, ApiError>;
+
+impl From<crate::Error> for ApiError {
+    fn from(e: crate::Error) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<sotto_crypto::sogs_auth::AuthError> for ApiError {
+    fn from(e: sotto_crypto::sogs_auth::AuthError) -> Self {
+        Self::Text(
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            Cow::Borrowed(e.message()),
+        )
+    }
+}
+
+impl ApiError {
+    /// 400 with werkzeug's page.
+    pub(crate) fn bad_request() -> Self {
+        Self::Werkzeug(StatusCode::BAD_REQUEST)
+    }
+
+    /// 404 with werkzeug's page.
+    pub(crate) fn not_found() -> Self {
+        Self::Werkzeug(StatusCode::NOT_FOUND)
+    }
+
+    /// 403 with werkzeug's page.
+    pub(crate) fn forbidden() -> Self {
+        Self::Werkzeug(StatusCode::FORBIDDEN)
+    }
+
+    /// `BadPermission()`: 403 `Permission denied`.
+    pub(crate) fn permission_denied() -> Self {
+        Self::Model(StatusCode::FORBIDDEN, Cow::Borrowed("Permission denied"))
+    }
+
+    /// `InvalidData()`: 400 with an empty body.
+    pub(crate) fn invalid_data() -> Self {
+        Self::Model(StatusCode::BAD_REQUEST, Cow::Borrowed(""))
+    }
+
+    /// `NoSuchPost(id)`: 404 `No such post: <id>`.
+    pub(crate) fn no_such_post(id: i64) -> Self {
+        Self::Model(
+            StatusCode::NOT_FOUND,
+            Cow::Owned(format!("No such post: {id}")),
+        )
+    }
+
+    /// A plain-text abort.
+    pub(crate) fn text(status: StatusCode, msg: &'static str) -> Self {
+        Self::Text(status, Cow::Borrowed(msg))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        const HTML: &str = "text/html; charset=utf-8";
+        let (status, content_type, body) = match self {
+            Self::Text(status, msg) => (status, "text/plain; charset=utf-8", msg.into_owned()),
+            Self::Model(status, msg) => (status, HTML, msg.into_owned()),
+            Self::Werkzeug(status) => (status, HTML, werkzeug_page(status)),
+            Self::Internal(e) => {
+                tracing::error!("internal error: {e}");
+                let status = StatusCode::INTERNAL_SERVER_ERROR;
+                (status, HTML, werkzeug_page(status))
+            }
+        };
+        let mut resp = (status, body).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        resp
+    }
+}
+
+/// Werkzeug's default error page for a status.
+fn werkzeug_page(status: StatusCode) -> String {
+    let description = match status.as_u16() {
+        400 => "The browser (or proxy) sent a request that this server could not understand.",
+        401 => {
+            "The server could not verify that you are authorized to access the URL requested. \
+             You either supplied the wrong credentials (e.g. a bad password), or your browser \
+             doesn't understand how to supply the credentials required."
+        }
+        403 => {
+            "You don't have the permission to access the requested resource. It is either \
+             read-protected or not readable by the server."
+        }
+        404 => {
+            "The requested URL was not found on the server. If you entered the URL manually \
+             please check your spelling and try again."
+        }
+        405 => "The method is not allowed for the requested URL.",
+        406 => {
+            "The resource identified by the request is only capable of generating response \
+             entities which have content characteristics not acceptable according to the accept \
+             headers sent in the request."
+        }
+        412 => "The precondition on the request for the URL failed positive evaluation.",
+        413 => "The data value transmitted exceeds the capacity limit.",
+        429 => "This user has exceeded an allotted request count. Try again later.",
+        _ => {
+            "The server encountered an internal error and was unable to complete your request. \
+             Either the server is overloaded or there is an error in the application."
+        }
+    };
+    let reason = status.canonical_reason().unwrap_or("Error");
+    format!(
+        "<!doctype html>\n<html lang=en>\n<title>{} {reason}</title>\n<h1>{reason}</h1>\n<p>{description}</p>\n",
+        status.as_u16()
+    )
+}
+
+/// A JSON response with a status.
+pub(crate) fn json(status: StatusCode, value: Value) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+/// A 200 JSON response.
+pub(crate) fn ok(value: Value) -> ApiResult {
+    Ok(json(StatusCode::OK, value))
+}
+
+/// The room named by a path segment: a bad or unknown token fails the route match (404).
+pub(crate) fn find_room(store: &Store, token: &str) -> ApiResult<Room> {
+    let token: RoomToken = token.parse().map_err(|_| ApiError::not_found())?;
+    store.room(&token)?.ok_or_else(ApiError::not_found)
+}
+
+/// A Flask `<int:…>` path segment: ASCII digits only, else the route does not match (404).
+pub(crate) fn int_segment(s: &str) -> ApiResult<i64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::not_found());
+    }
+    s.parse().map_err(|_| ApiError::not_found())
+}
+
+/// The first value of a query parameter, percent- and `+`-decoded (werkzeug `args.get`).
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    let decode = |s: &str| {
+        String::from_utf8_lossy(&crate::util::percent_decode(&s.replace('+', " "))).into_owned()
+    };
+    query?
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .find(|(k, _)| decode(k) == name)
+        .map(|(_, v)| decode(v))
+}
+
+/// PySOGS `get_int_param(name, default, min, max, truncate=True)`: absent → default, not an
+/// integer → 400, out of range → clamped.
+pub(crate) fn int_param(
+    query: Option<&str>,
+    name: &str,
+    default: i64,
+    range: Option<(i64, i64)>,
+) -> ApiResult<i64> {
+    let Some(raw) = query_param(query, name) else {
+        return Ok(default);
+    };
+    let text: String = raw.trim().chars().filter(|&c| c != '_').collect();
+    let value: i64 = text.parse().map_err(|_| ApiError::bad_request())?;
+    Ok(match range {
+        Some((lo, hi)) => value.clamp(lo, hi),
+        None => value,
+    })
+}
+
+/// A JSON request body (Flask `request.json`); anything unparsable is a 400.
+pub(crate) fn json_body(body: &[u8]) -> ApiResult<Value> {
+    serde_json::from_slice(body).map_err(|_| ApiError::bad_request())
+}
+
+/// A JSON object request body; anything else is a 400.
+pub(crate) fn json_object(body: &[u8]) -> ApiResult<serde_json::Map<String, Value>> {
+    match json_body(body)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::bad_request()),
+    }
+}
+
+/// Python truthiness of an optional JSON value.
+pub(crate) fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+    }
+}
+
+/// The caller, or 401 `X-SOGS-* request authentication required`.
+pub(crate) fn require_user(caller: &Caller) -> ApiResult<&User> {
+    caller
+        .user()
+        .ok_or(ApiError::text(StatusCode::UNAUTHORIZED, AUTH_REQUIRED))
+}
+
+/// `read_required`.
+pub(crate) fn require_read(perms: &EffectivePermissions) -> ApiResult<()> {
+    if perms.can_read() {
+        Ok(())
+    } else {
+        Err(ApiError::text(StatusCode::FORBIDDEN, READ_REQUIRED))
+    }
+}
+
+/// `mod_required` / `admin_required` (after [`require_user`]).
+pub(crate) fn require_mod(perms: &EffectivePermissions, admin: bool) -> ApiResult<()> {
+    let ok = if admin {
+        perms.is_admin()
+    } else {
+        perms.is_moderator()
+    };
+    if ok {
+        Ok(())
+    } else if admin {
+        Err(ApiError::text(StatusCode::FORBIDDEN, ADMIN_REQUIRED))
+    } else {
+        Err(ApiError::text(StatusCode::FORBIDDEN, MOD_REQUIRED))
+    }
+}
+
+/// Standard base64 with padding, as PySOGS encodes bytes in JSON.
+pub(crate) fn b64(bytes: &[u8]) -> Value {
+    use base64::Engine as _;
+    Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// PySOGS `utils.decode_base64`: the standard alphabet, padding optional.
+pub(crate) fn decode_b64(value: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode;
+    use base64::Engine as _;
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    LENIENT.decode(value).ok()
+}

@@ -1,0 +1,302 @@
+//! Shared harness of the API tests: a server state in a scratch directory, its router driven
+//! in-process with `tower::ServiceExt::oneshot`, and users signing requests with blinded keys.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    dead_code,
+    unreachable_pub
+)]
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use axum::Router;
+use rand_core::{OsRng, RngCore};
+use serde_json::Value;
+use sotto_crypto::blinding::BlindedKeyPair;
+use sotto_crypto::sogs_auth::{sign_request, AuthHeaders, Signer};
+use sotto_crypto::{BlindingKind, Identity, X25519PublicKey};
+use sotto_sogs::api::{self, AppState};
+use sotto_sogs::config::Config;
+use sotto_sogs::ids::RoomToken;
+use sotto_sogs::keys::ServerKeys;
+use sotto_sogs::store::{InitMode, Room, Store, User};
+use tempfile::TempDir;
+use tower::ServiceExt as _;
+
+pub struct Server {
+    pub state: AppState,
+    pub router: Router,
+    pub dir: TempDir,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+}
+
+/// A client account: its identity and its blinded key for the server.
+pub struct TestUser {
+    pub identity: Identity,
+    pub blinded: BlindedKeyPair,
+    /// Sign with the unblinded key (`00` prefix) instead.
+    pub unblinded: bool,
+}
+
+impl TestUser {
+    /// The ID the server knows this user by.
+    pub fn id(&self) -> String {
+        if self.unblinded {
+            self.identity.session_id().to_string()
+        } else {
+            self.blinded.blinded_id().to_string()
+        }
+    }
+
+    /// The unblinded `05` Session ID.
+    pub fn session_id(&self) -> String {
+        self.identity.session_id().to_string()
+    }
+
+    pub fn signer(&self) -> Signer<'_> {
+        if self.unblinded {
+            Signer::Unblinded(&self.identity)
+        } else {
+            Signer::Blinded(&self.blinded)
+        }
+    }
+}
+
+pub fn now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+pub fn nonce() -> [u8; 16] {
+    let mut n = [0u8; 16];
+    OsRng.fill_bytes(&mut n);
+    n
+}
+
+/// The auth headers for `uri` (path?query, possibly percent-encoded) signed as PySOGS checks
+/// them: over the decoded path and raw query.
+pub fn sign(
+    user: &TestUser,
+    server: &X25519PublicKey,
+    method: &str,
+    uri: &str,
+    body: &[u8],
+    nonce: &[u8; 16],
+    ts: i64,
+) -> AuthHeaders {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let path = String::from_utf8(sotto_sogs::util::percent_decode(path)).unwrap();
+    sign_request(user.signer(), server, method, &path, query, body, nonce, ts)
+}
+
+impl Server {
+    /// A fresh server requiring blinded IDs, rate limit on.
+    pub fn new() -> Self {
+        Self::with(|_| {})
+    }
+
+    /// A fresh server with config changes.
+    pub fn with(f: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            db_url: format!("sqlite:///{}", dir.path().join("sogs.db").display()),
+            key_file: dir.path().join("key_x25519"),
+            uploads_dir: dir.path().join("uploads"),
+            ..Config::default()
+        };
+        f(&mut config);
+        let keys = ServerKeys::generate();
+        let mut store = Store::open(&config.sqlite_path().unwrap()).unwrap();
+        store
+            .initialize(InitMode {
+                create: Some(true),
+                upgrade: true,
+            })
+            .unwrap();
+        store.ensure_system_user(&keys.x25519_public()).unwrap();
+        let state = AppState::new(config, keys, store);
+        let router = api::router(state.clone());
+        Self { state, router, dir }
+    }
+
+    pub fn pubkey(&self) -> X25519PublicKey {
+        self.state.keys().x25519_public()
+    }
+
+    pub fn add_room(&self, token: &str) -> Room {
+        let token: RoomToken = token.parse().unwrap();
+        self.state
+            .store()
+            .add_room(&token, &format!("Room {token}"), Some("A room"))
+            .unwrap()
+    }
+
+    pub fn room(&self, token: &str) -> Room {
+        self.state
+            .store()
+            .room(&token.parse().unwrap())
+            .unwrap()
+            .unwrap()
+    }
+
+    /// A new random blinded user (no database row yet).
+    pub fn new_user(&self) -> TestUser {
+        let mut seed = [0u8; 32];
+        OsRng.fill_bytes(&mut seed);
+        let identity = Identity::from_ed25519_seed(&seed);
+        let blinded =
+            BlindedKeyPair::new(&identity, &self.pubkey(), BlindingKind::Blind15).unwrap();
+        TestUser {
+            identity,
+            blinded,
+            unblinded: !self.state.config().require_blind_keys,
+        }
+    }
+
+    /// The user's database row, created if needed.
+    pub fn db_user(&self, user: &TestUser) -> User {
+        self.state
+            .store()
+            .user_for_request(&user.id(), self.state.config().require_blind_keys)
+            .unwrap()
+            .0
+    }
+
+    /// Make a user a moderator (or admin) of a room, or globally with `room` `None`.
+    pub fn make_mod(&self, user: &TestUser, room: Option<&str>, admin: bool) {
+        let u = self.db_user(user);
+        let mut store = self.state.store();
+        match room {
+            Some(token) => {
+                let room = store.room(&token.parse().unwrap()).unwrap().unwrap();
+                store
+                    .set_room_moderator(room.id, u.id, Some(admin), true)
+                    .unwrap();
+            }
+            None => store.set_global_moderator(u.id, admin, true).unwrap(),
+        }
+    }
+
+    /// Send a request, signed by `user` if given.
+    pub async fn req(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<Vec<u8>>,
+        user: Option<&TestUser>,
+    ) -> Resp {
+        let headers = user.map(|u| {
+            sign(
+                u,
+                &self.pubkey(),
+                method,
+                uri,
+                body.as_deref().unwrap_or_default(),
+                &nonce(),
+                now(),
+            )
+        });
+        self.raw(method, uri, body, headers.as_ref(), &[]).await
+    }
+
+    /// A JSON request.
+    pub async fn json(
+        &self,
+        method: &str,
+        uri: &str,
+        body: &Value,
+        user: Option<&TestUser>,
+    ) -> Resp {
+        self.req(method, uri, Some(serde_json::to_vec(body).unwrap()), user)
+            .await
+    }
+
+    /// Send a request with explicit auth headers and extra headers.
+    pub async fn raw(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<Vec<u8>>,
+        auth: Option<&AuthHeaders>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(h) = auth {
+            for (k, v) in h.pairs() {
+                b = b.header(k, v);
+            }
+        }
+        for (k, v) in extra {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Body::from(body.unwrap_or_default())).unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Post a message with padded `data`, returning its JSON.
+    pub async fn post(&self, token: &str, user: &TestUser, data: &[u8]) -> Value {
+        let resp = self
+            .json(
+                "POST",
+                &format!("/room/{token}/message"),
+                &serde_json::json!({"data": b64(data), "signature": b64(&[7u8; 64])}),
+                Some(user),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "{}", resp.text());
+        resp.json()
+    }
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn unb64(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
