@@ -18,6 +18,7 @@ use sotto_crypto::{Identity, Seed};
 use sotto_node::store::{Durability, Store, StoreOptions, StoredMessage};
 use sotto_rpc::{message_hash, AccountId, Namespace};
 
+mod network;
 mod onion;
 
 /// Load generators for Sotto's servers.
@@ -34,6 +35,8 @@ enum Cmd {
     Node(NodeArgs),
     /// Measure what onion paths add: latency per hop and throughput through 3 hops.
     Onion(onion::OnionArgs),
+    /// A registry and N network-mode nodes: replication delay and replicated stores per second.
+    Network(network::NetworkArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +68,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Node(args) => runtime.block_on(bench_node(args)),
         Cmd::Onion(args) => runtime.block_on(onion::bench_onion(args)),
+        Cmd::Network(args) => runtime.block_on(network::bench_network(args)),
     }
 }
 

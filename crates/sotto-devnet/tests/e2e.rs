@@ -1,0 +1,115 @@
+//! The real thing: `sotto-devnet up` with real `sotto-registry` and `sotto-node` processes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{assert_all_gone, Devnet, DEVNET};
+use serde_json::Value;
+use sotto_devnet::files::Pids;
+use sotto_rpc::nodes::parse_node_list;
+
+fn require_workspace_bins() {
+    for name in ["sotto-registry", "sotto-node"] {
+        let path = Path::new(DEVNET).with_file_name(name);
+        assert!(
+            path.is_file(),
+            "{} is missing: build the workspace first (`cargo build --workspace`; \
+             `scripts/test` does)",
+            path.display()
+        );
+    }
+}
+
+fn status(dir: &Path, json: bool) -> String {
+    let mut cmd = Command::new(DEVNET);
+    cmd.arg("status").arg("--dir").arg(dir);
+    if json {
+        cmd.arg("--json");
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "status failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Two devnets at once (no fixed ports): both come up, `network.json` is what clients read,
+/// `status` reports every node ready, and SIGTERM leaves no process behind.
+#[test]
+fn up_status_and_clean_stop() {
+    require_workspace_bins();
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let mut a = Devnet::start(&dir_a, &["--nodes", "4"], &[]);
+    let mut b = Devnet::start(&dir_b, &["--nodes", "3"], &[]);
+    a.wait_ready(Duration::from_secs(150));
+    b.wait_ready(Duration::from_secs(150));
+
+    let text = std::fs::read_to_string(dir_a.join("network.json")).unwrap();
+    let network: Value = serde_json::from_str(&text).unwrap();
+    let seed_url = network["seed_url"].as_str().unwrap();
+    assert!(seed_url.starts_with("https://127.0.0.1:") && seed_url.ends_with("/json_rpc"));
+    assert_eq!(
+        network["swarm_sizes"],
+        serde_json::json!({"min": 3, "ideal": 4, "max": 6})
+    );
+    let nodes = parse_node_list(&network).unwrap();
+    assert_eq!(nodes.len(), 4);
+    assert!(nodes.iter().all(|n| n.in_swarm()), "{text}");
+    let other = parse_node_list(
+        &serde_json::from_str(&std::fs::read_to_string(dir_b.join("network.json")).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(other.len(), 3);
+    let ports_a: BTreeSet<u16> = nodes.iter().map(|n| n.storage_port).collect();
+    assert!(other.iter().all(|n| !ports_a.contains(&n.storage_port)));
+
+    let report: Value = serde_json::from_str(&status(&dir_a, true)).unwrap();
+    assert_eq!(report["registry_up"], true);
+    let health = report["nodes"].as_array().unwrap();
+    assert_eq!(health.len(), 4);
+    for node in health {
+        assert_eq!(node["up"], true, "{node}");
+        assert_eq!(node["ready"], true, "{node}");
+        assert_eq!(node["registered"], true, "{node}");
+    }
+    let members: usize = report["swarms"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|m| m.as_array().unwrap().len())
+        .sum();
+    assert_eq!(members, 4);
+    let table = status(&dir_a, false);
+    assert!(
+        table.contains("swarms (") && table.contains("nodes (4)"),
+        "{table}"
+    );
+
+    for (devnet, dir, n) in [(&mut a, &dir_a, 4), (&mut b, &dir_b, 3)] {
+        let pids = Pids::read(dir).unwrap();
+        assert_eq!(pids.devnet, devnet.pid());
+        let children = pids.children();
+        assert_eq!(children.len(), n + 1);
+        devnet.sigterm();
+        let (exit, stderr) = devnet.wait_exit(Duration::from_secs(30));
+        assert!(exit.success(), "{exit}: {stderr}");
+        assert!(
+            stderr.contains("registry up at https://127.0.0.1:"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(&format!("node {n}/{n} up")), "{stderr}");
+        assert!(stderr.contains(&format!("waiting for swarms: {n}/{n} nodes serving")));
+        assert!(stderr.contains("SIGTERM: stopping the devnet"), "{stderr}");
+        assert_all_gone(&children);
+    }
+}
