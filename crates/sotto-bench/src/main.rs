@@ -149,6 +149,12 @@ fn start_node(bin: &PathBuf, dir: &std::path::Path, sync: &str) -> anyhow::Resul
     bail!("sotto-node did not report its address")
 }
 
+/// The `p` quantile of sorted durations, in ms (0 if empty).
+pub(crate) fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
 /// Peak and current RSS of a process, KiB.
 fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -240,10 +246,7 @@ async fn phase(
     let elapsed = started.elapsed().as_secs_f64();
     let node_cpu_s = cpu_seconds(node_pid) - cpu_before;
     all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let pct = |p: f64| percentile_ms(&all, p);
     let _ = accounts;
     Ok(PhaseResult {
         name,

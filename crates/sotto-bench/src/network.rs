@@ -17,7 +17,7 @@ use sotto_rpc::nodes::{parse_node_list, NodeInfo};
 use sotto_rpc::AccountId;
 use sotto_testkit::RegistryNetwork;
 
-use crate::{cpu_seconds, now_ms};
+use crate::{cpu_seconds, now_ms, percentile_ms};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct NetworkArgs {
@@ -52,11 +52,6 @@ fn swarm_of(swarms: &BTreeMap<u64, Vec<NodeInfo>>, id: &Identity) -> Vec<NodeInf
     sotto_swarm::closest_swarm(&ids, sotto_swarm::swarm_space_prefixed(acct.as_bytes()))
         .and_then(|s| swarms.get(&s).cloned())
         .unwrap_or_default()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
-    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 pub(crate) async fn bench_network(args: NetworkArgs) -> anyhow::Result<()> {
@@ -179,8 +174,8 @@ pub(crate) async fn bench_network(args: NetworkArgs) -> anyhow::Result<()> {
     println!("| measure | p50 ms | p99 ms |\n|---|---|---|");
     println!(
         "| store at one member → seen by a waiting retrieve on another | {:.2} | {:.2} |",
-        percentile(&delays, 0.5),
-        percentile(&delays, 0.99)
+        percentile_ms(&delays, 0.5),
+        percentile_ms(&delays, 0.99)
     );
 
     // Stores per second into the whole network.

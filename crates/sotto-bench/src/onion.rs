@@ -16,7 +16,7 @@ use sotto_crypto::layer::EncType;
 use sotto_crypto::{Identity, Seed};
 use sotto_testkit::StaticNetwork;
 
-use crate::{cpu_seconds, now_ms};
+use crate::{cpu_seconds, now_ms, percentile_ms};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct OnionArgs {
@@ -55,11 +55,6 @@ async fn one(
         client.onion(path, target, "retrieve", params(id)).await
     };
     matches!(answer, Ok(a) if a.status == 200)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
-    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 pub(crate) async fn bench_onion(args: OnionArgs) -> anyhow::Result<()> {
@@ -128,7 +123,10 @@ pub(crate) async fn bench_onion(args: OnionArgs) -> anyhow::Result<()> {
             latencies.push(t.elapsed());
         }
         latencies.sort();
-        let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+        let (p50, p99) = (
+            percentile_ms(&latencies, 0.5),
+            percentile_ms(&latencies, 0.99),
+        );
         if path.is_empty() {
             direct_p50 = p50;
         }

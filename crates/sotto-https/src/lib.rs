@@ -68,8 +68,8 @@ pub fn server_config(dir: &Path) -> Result<Arc<rustls::ServerConfig>, Error> {
     Ok(Arc::new(config))
 }
 
-/// Write a new file readable only by its owner.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// Write a new file readable only by its owner (mode 0600), synced to disk; fails if it exists.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -81,6 +81,30 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C: how every Sotto server learns to stop.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }
 
 /// Serve `router` over TLS on `listener` until `shutdown` turns true, then let requests in

@@ -2,7 +2,6 @@
 //! answers) and the X25519 key derived from it (for onion layers), kept in the data directory.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::Path;
 
 use rand_core::{OsRng, RngCore};
@@ -40,7 +39,7 @@ impl NodeKeys {
                 fs::create_dir_all(dir)?;
                 let mut seed = [0u8; 32];
                 OsRng.fill_bytes(&mut seed);
-                write_private(&path, &seed)?;
+                sotto_https::write_private(&path, &seed)?;
                 seed
             }
             Err(e) => return Err(e.into()),
@@ -74,19 +73,4 @@ impl NodeKeys {
     pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
         self.identity.sign(msg)
     }
-}
-
-/// Write a secret file readable only by its owner.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
 }

@@ -233,7 +233,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         http::router(state),
         stop_rx,
     ));
-    shutdown_signal().await;
+    sotto_https::shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = server.await;
@@ -283,19 +283,4 @@ async fn watch_static_nodes(path: std::path::PathBuf, directory: Arc<Directory>)
             Err(_) => {}
         }
     }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

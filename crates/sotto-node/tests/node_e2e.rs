@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -14,74 +13,34 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use sotto_crypto::{Identity, Seed};
+use sotto_testkit::Process;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sotto-node");
 
 struct NodeProcess {
-    child: Child,
+    process: Process,
     url: String,
 }
 
 impl NodeProcess {
     fn start(dir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .args([
-                "--data-dir",
-                dir.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-                "--standalone",
-            ])
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("listening on https://") {
-                    let _ = tx.send(addr.to_owned());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("node did not start within 30 s");
-        Self {
-            child,
-            url: format!("https://{addr}/storage_rpc/v1"),
-        }
+        let dir = dir.to_str().unwrap();
+        let mut args = vec!["--data-dir", dir, "--listen", "127.0.0.1:0", "--standalone"];
+        args.extend_from_slice(extra);
+        let process = Process::start(Path::new(BIN), &args, "https").unwrap();
+        let url = format!("https://{}/storage_rpc/v1", process.addr);
+        Self { process, url }
     }
 
-    fn stop(mut self) {
-        // SIGTERM, then wait (bounded) for a clean exit.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                assert!(status.success(), "node exited with {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("node did not stop within 10 s of SIGTERM");
+    /// SIGTERM; the node must exit cleanly (bounded wait).
+    fn stop(self) {
+        let status = self.process.terminate().unwrap();
+        assert!(status.success(), "node exited with {status}");
     }
 
-    fn kill9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// SIGKILL, as a crash.
+    fn kill9(self) {
+        drop(self.process);
     }
 }
 
