@@ -18,7 +18,7 @@ use sotto_rpc::limits::MAX_REQUEST_BODY;
 use crate::directory::Directory;
 use crate::network::{PING_HEADER, PING_PATH};
 use crate::onion::{OnionService, ONION_PATH};
-use crate::peer::{self, PeerClient, PUSH_PATH, SWARM_RPC_PATH};
+use crate::peer::{self, PeerClient, PUSH_PATH, STORAGE_TEST_PATH, SWARM_RPC_PATH};
 use crate::service::{Body, Node, Reply};
 
 /// The `Server` header of every reply.
@@ -254,6 +254,41 @@ async fn swarm_rpc(
     response
 }
 
+/// A swarm peer's storage test.
+async fn storage_test(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let response = async {
+        let Ok(body) = to_bytes(request.into_body(), 64 * 1024).await else {
+            return text(413, "Request body too large");
+        };
+        let now = now_ms();
+        let view = state.node.view();
+        let is_peer =
+            |k: &sotto_crypto::Ed25519PublicKey| view.peers().iter().any(|p| p.ed25519 == *k);
+        if let Err(peer::Refused(status, why)) =
+            peer::verify(&headers, STORAGE_TEST_PATH, &body, now, is_peer)
+        {
+            return text(status, why);
+        }
+        let node = Arc::clone(&state.node);
+        match tokio::task::spawn_blocking(move || peer::answer_storage_test(&node, &body, now))
+            .await
+        {
+            Ok(reply) => reply_response(reply),
+            Err(_) => text(500, "request failed"),
+        }
+    }
+    .await;
+    state
+        .metrics
+        .observe(STORAGE_TEST_PATH, response.status().as_u16(), started);
+    response
+}
+
 /// Messages handed over by another node after a swarm change.
 async fn push(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
     let started = Instant::now();
@@ -348,6 +383,7 @@ pub fn router(state: AppState) -> Router {
         .route(ONION_PATH, post(onion_req))
         .route(SWARM_RPC_PATH, post(swarm_rpc))
         .route(PUSH_PATH, post(push))
+        .route(STORAGE_TEST_PATH, post(storage_test))
         .route(PING_PATH, post(ping_test))
         .route("/get_stats/v1", get(get_stats))
         .fallback(not_found)

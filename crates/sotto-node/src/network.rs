@@ -28,6 +28,11 @@ pub const PING_HEADER: &str = "x-oxen-snode-pubkey";
 pub const PING_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most failing nodes re-tested per round (upstream: ≤ 4 per tick).
 pub const MAX_RETESTS: usize = 4;
+/// A storage test asks for messages stored at least this long ago (so that replication and
+/// hand-overs are done)…
+pub const STORAGE_TEST_MIN_AGE_MS: i64 = 30_000;
+/// …and living at least this much longer (so that expiry does not race the test).
+pub const STORAGE_TEST_MIN_LIFE_MS: i64 = 60_000;
 /// Interval of the hand-over check when nothing changed.
 pub const REBALANCE_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -282,8 +287,21 @@ impl Network {
                     targets.push((*pick).clone());
                 }
             }
+            let storage = self.storage_test().await;
+            if let Some((peer, _)) = &storage {
+                if !targets.iter().any(|t| t.ed25519 == *peer) {
+                    if let Some(info) = nodes.get(peer) {
+                        targets.push(info.clone());
+                    }
+                }
+            }
             for target in targets {
-                let passed = self.ping(&target).await;
+                let mut passed = self.ping(&target).await;
+                if let Some((peer, ok)) = &storage {
+                    if *peer == target.ed25519 {
+                        passed &= *ok;
+                    }
+                }
                 {
                     let mut failing = self
                         .failing
@@ -301,6 +319,49 @@ impl Network {
                 self.report(&target.ed25519, passed).await;
             }
         }
+    }
+
+    /// One storage test (`swarms.md` §5; upstream disabled theirs): a random swarm peer that has
+    /// been handed everything must return a random message this node holds, byte for byte.
+    /// Returns the peer and whether it passed; the result joins that peer's next report.
+    async fn storage_test(&self) -> Option<(Ed25519PublicKey, bool)> {
+        let synced: Vec<Ed25519PublicKey> = self
+            .synced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .copied()
+            .collect();
+        let peer = self
+            .node
+            .view()
+            .peers()
+            .into_iter()
+            .filter(|p| synced.contains(&p.ed25519))
+            .collect::<Vec<_>>()
+            .choose(&mut rand::thread_rng())
+            .cloned()?;
+        let now = now_ms();
+        let node = Arc::clone(&self.node);
+        let (account, message) = tokio::task::spawn_blocking(move || {
+            node.with_store(|s| {
+                s.random_message(now, STORAGE_TEST_MIN_AGE_MS, STORAGE_TEST_MIN_LIFE_MS)
+            })
+        })
+        .await
+        .ok()?
+        .ok()??;
+        if !self.node.view().owns(&AccountId::from_bytes(account)) {
+            return None;
+        }
+        let passed = self
+            .peers
+            .storage_test(&peer, &account, &message, now)
+            .await;
+        if !passed {
+            tracing::info!(node = %peer.ed25519, hash = %message.hash, "storage test failed");
+        }
+        Some((peer.ed25519, passed))
     }
 
     /// One reachability test: `POST /ping_test/v1` must answer 200 with the node's key.

@@ -27,6 +27,8 @@ use crate::store::{AccountKey, StoredMessage};
 pub const SWARM_RPC_PATH: &str = "/sotto/swarm_rpc/v1";
 /// Path of bulk hand-overs.
 pub const PUSH_PATH: &str = "/sotto/push/v1";
+/// Path of storage tests: a swarm peer proves it holds a message.
+pub const STORAGE_TEST_PATH: &str = "/sotto/storage_test/v1";
 /// Header naming the sending node (Ed25519 hex).
 pub const HEADER_NODE: &str = "x-sotto-node";
 /// Header with the sender's clock, ms.
@@ -324,6 +326,34 @@ impl PeerClient {
         reply
     }
 
+    /// Ask `peer` for a message it must hold; true if it answers with exactly its data.
+    pub async fn storage_test(
+        &self,
+        peer: &NodeInfo,
+        account: &AccountKey,
+        message: &StoredMessage,
+        now: i64,
+    ) -> bool {
+        let test = StorageTest {
+            account: hex::encode(account),
+            hash: message.hash.clone(),
+        };
+        let Ok(body) = serde_json::to_vec(&test) else {
+            return false;
+        };
+        match self
+            .post(peer, STORAGE_TEST_PATH, body, now, REPLICATION_TIMEOUT)
+            .await
+        {
+            PeerOutcome::Answer(200, v) => v
+                .get("data")
+                .and_then(Value::as_str)
+                .and_then(|d| STANDARD.decode(d).ok())
+                .is_some_and(|d| d == message.data),
+            _ => false,
+        }
+    }
+
     /// Hand `messages` of `account` to `peer`; true once the peer has stored them all (or
     /// already had them).
     pub async fn push(
@@ -471,6 +501,49 @@ impl From<&StoredMessage> for PushedMessage {
             expiry: m.expiry,
             data: STANDARD.encode(&m.data),
         }
+    }
+}
+
+/// A storage test: "show me the message of `account` with `hash`".
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StorageTest {
+    /// The 33-byte account key, hex.
+    pub account: String,
+    /// The message's storage hash.
+    pub hash: String,
+}
+
+/// Answer a storage test: `{"status": "OK", "data": base64}` if the message is here, else 404
+/// `{"status": "missing"}`.
+pub fn answer_storage_test(node: &Node, body: &[u8], now: i64) -> Reply {
+    let Ok(test) = serde_json::from_slice::<StorageTest>(body) else {
+        return Reply {
+            status: 400,
+            body: Body::Text("invalid storage test".into()),
+        };
+    };
+    let Some(account) = hex::decode(&test.account)
+        .ok()
+        .and_then(|b| AccountKey::try_from(b).ok())
+    else {
+        return Reply {
+            status: 400,
+            body: Body::Text("invalid storage test: bad account".into()),
+        };
+    };
+    match node.with_store(|s| s.message_by_hash(&account, &test.hash, now)) {
+        Ok(Some(m)) => Reply {
+            status: 200,
+            body: Body::Json(json!({"status": "OK", "data": STANDARD.encode(m.data)})),
+        },
+        Ok(None) => Reply {
+            status: 404,
+            body: Body::Json(json!({"status": "missing"})),
+        },
+        Err(_) => Reply {
+            status: 500,
+            body: Body::Text("request failed".into()),
+        },
     }
 }
 

@@ -345,6 +345,40 @@ fn stores_replicate_to_the_swarm_and_foreign_accounts_get_421() {
     let (status, text) = send(&good, &sneaky);
     assert_eq!(status, 200, "{text}");
 
+    // Storage tests: a swarm peer may ask for a message by hash and gets its data; a missing
+    // hash is a 404; strangers are refused.
+    let test_url = format!(
+        "{}{}",
+        target.base_url(),
+        sotto_node::peer::STORAGE_TEST_PATH
+    );
+    let storage_test = |keys: &sotto_node::keys::NodeKeys, hash: &str| {
+        let body = json!({"account": hex::encode(acct.as_bytes()), "hash": hash}).to_string();
+        let mut r = c.post(&test_url).body(body.clone());
+        for (k, v) in sotto_node::peer::sign_headers(
+            keys,
+            sotto_node::peer::STORAGE_TEST_PATH,
+            body.as_bytes(),
+            now(),
+        ) {
+            r = r.header(k, v);
+        }
+        let r = r.send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let (status, text) = storage_test(&peer_keys, &hash);
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        STANDARD.decode(v["data"].as_str().unwrap()).unwrap(),
+        b"replicated"
+    );
+    assert_eq!(
+        storage_test(&peer_keys, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").0,
+        404
+    );
+    assert_eq!(storage_test(&stranger, &hash).0, 403);
+
     // Reachability tests: every node answers the ping with its key.
     let r = c
         .post(format!("{}/ping_test/v1", target.base_url()))

@@ -453,6 +453,67 @@ impl Store {
         existing_owner(&self.conn, owner)
     }
 
+    /// A random message (and its account) that has been stored for at least `min_age_ms` and
+    /// lives at least `min_life_ms` more, for storage tests.
+    pub fn random_message(
+        &self,
+        now: i64,
+        min_age_ms: i64,
+        min_life_ms: i64,
+    ) -> Result<Option<(AccountKey, StoredMessage)>> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT o.pubkey, m.hash, m.namespace, m.timestamp, m.expiry, m.data \
+                 FROM messages m JOIN owners o ON o.id = m.owner \
+                 WHERE m.timestamp <= ?1 AND m.expiry >= ?2 \
+                 AND m.id >= (abs(random()) % (SELECT max(id) FROM messages) + 1) \
+                 ORDER BY m.id LIMIT 1",
+            )?
+            .query_row(params![now - min_age_ms, now + min_life_ms], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    StoredMessage {
+                        hash: r.get(1)?,
+                        namespace: r.get(2)?,
+                        timestamp: r.get(3)?,
+                        expiry: r.get(4)?,
+                        data: r.get(5)?,
+                    },
+                ))
+            })
+            .optional()?;
+        Ok(row.and_then(|(k, m)| AccountKey::try_from(k).ok().map(|k| (k, m))))
+    }
+
+    /// The message of `owner` with this hash, if stored and unexpired.
+    pub fn message_by_hash(
+        &self,
+        owner: &AccountKey,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<StoredMessage>> {
+        let Some(owner_id) = self.existing_owner(owner)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT hash, namespace, timestamp, expiry, data FROM messages \
+                 WHERE owner = ?1 AND hash = ?2 AND expiry > ?3",
+            )?
+            .query_row(params![owner_id, hash, now], |r| {
+                Ok(StoredMessage {
+                    hash: r.get(0)?,
+                    namespace: r.get(1)?,
+                    timestamp: r.get(2)?,
+                    expiry: r.get(3)?,
+                    data: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
     /// Every account with at least one stored message (for handing data over on swarm changes).
     pub fn accounts(&self) -> Result<Vec<AccountKey>> {
         let mut stmt = self.conn.prepare_cached(
