@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 use sotto_client::messenger::{Event, Messenger};
-use sotto_client::network::NetworkConfig;
+use sotto_client::network::{NetworkConfig, GUARDS_SETTING};
 use sotto_client::profile::Profile;
 use sotto_client::transport::{HttpsTransport, RpcClient};
 use sotto_crypto::layer::EncType;
@@ -87,7 +87,7 @@ async fn connect(
     })?;
     let network = NetworkConfig::load(&args.network_file(profile)?)?;
     let http = sotto_https::client(&sotto_https::ClientOptions::default())?;
-    let nodes = network.bootstrap(&http).await?;
+    let nodes = network.bootstrap_cached(&http, profile).await?;
     let transport = HttpsTransport::new(&sotto_https::ClientOptions::default())?;
     let mut messenger = Messenger::new(
         RpcClient::new(transport, EncType::XChaCha20),
@@ -95,6 +95,15 @@ async fn connect(
         nodes,
     );
     messenger.set_display_name(profile.setting(NAME_SETTING)?);
+    let preferred: Vec<sotto_crypto::Ed25519PublicKey> = profile
+        .setting(GUARDS_SETTING)?
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|k| k.parse().ok())
+        .collect();
+    let guards = messenger.ensure_guards(&preferred).await;
+    let joined: Vec<String> = guards.iter().map(|k| k.to_hex()).collect();
+    profile.set_setting(GUARDS_SETTING, &joined.join(","))?;
     Ok(messenger)
 }
 
@@ -148,6 +157,16 @@ pub(crate) fn init(args: InitArgs) -> anyhow::Result<()> {
             println!("Write the recovery phrase down: it is the only way to restore this account.");
         }
         println!("Profile:         {}", out.profile);
+        // The Session ID as a QR code, for another person's phone to scan.
+        match qrcode::QrCode::new(out.session_id.as_bytes()) {
+            Ok(code) => println!(
+                "\n{}",
+                code.render::<qrcode::render::unicode::Dense1x2>()
+                    .quiet_zone(true)
+                    .build()
+            ),
+            Err(e) => eprintln!("sotto: no QR code: {e}"),
+        }
     }
     Ok(())
 }

@@ -286,6 +286,35 @@ fn two_people_talk_through_onion_paths() {
         "{line}"
     );
 
+    // Each profile keeps two guards (the first hops of its paths) and the last node list; with
+    // the seeds gone, the cached list keeps the client working.
+    let settings = |dir: &Path, key: &str| -> Option<String> {
+        let conn = rusqlite::Connection::open(dir.join("profile.db")).unwrap();
+        conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .ok()
+    };
+    assert_eq!(
+        settings(&alice_dir, "guards").unwrap().split(',').count(),
+        2
+    );
+    assert!(settings(&alice_dir, "node_cache")
+        .unwrap()
+        .contains("service_node_states"));
+    let dead = dir.path().join("dead-seed.json");
+    std::fs::write(&dead, r#"{"seed_url": "https://127.0.0.1:1/json_rpc"}"#).unwrap();
+    let offline: Value = serde_json::from_str(&ok(&[
+        "inbox",
+        "--profile",
+        bob_p,
+        "--network",
+        dead.to_str().unwrap(),
+        "--json",
+    ]))
+    .unwrap();
+    assert!(!offline.as_array().unwrap().is_empty());
+
     // Alice on a new device: restored from her phrase, she sees Bob's message and, from her sync
     // copies, nothing else in her inbox.
     let restored_dir = dir.path().join("alice2");
@@ -321,7 +350,11 @@ fn messenger_errors_are_actionable() {
     let out = sotto(&["inbox", "--profile", p]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("run `sotto init` first"));
-    ok(&["init", "--profile", p]);
+    let shown = ok(&["init", "--profile", p]);
+    assert!(
+        shown.contains("Recovery phrase:") && shown.contains('█'),
+        "{shown}"
+    );
     let out = sotto(&["init", "--profile", p]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds an account"));
     let out = sotto(&["send", "--profile", p, "05abc", "x"]);

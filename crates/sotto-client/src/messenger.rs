@@ -44,8 +44,13 @@ pub struct Messenger<T> {
     rpc: RpcClient<T>,
     identity: Identity,
     nodes: Mutex<Vec<NodeInfo>>,
+    /// The first hops of this client's paths, kept across requests (`onion.md` §2).
+    guards: Mutex<Vec<NodeInfo>>,
     display_name: Option<String>,
 }
+
+/// Guards a client keeps (desktop: 2 guards, one path each).
+pub const GUARDS: usize = 2;
 
 /// How a text message is sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,8 +98,84 @@ impl<T: Transport> Messenger<T> {
             rpc,
             identity,
             nodes: Mutex::new(nodes),
+            guards: Mutex::new(Vec::new()),
             display_name: None,
         }
+    }
+
+    /// The current guards.
+    pub fn guards(&self) -> Vec<NodeInfo> {
+        self.guards
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Choose guards: keep the `preferred` ones still in the pool, then add random nodes until
+    /// there are [`GUARDS`], each tested first with a direct `get_swarm` (as desktop tests its
+    /// guards). Returns the guards' keys, to remember in the profile.
+    pub async fn ensure_guards(&self, preferred: &[Ed25519PublicKey]) -> Vec<Ed25519PublicKey> {
+        let pool = self.pool();
+        let mut guards: Vec<NodeInfo> = preferred
+            .iter()
+            .filter_map(|k| pool.iter().find(|n| n.ed25519 == *k).cloned())
+            .take(GUARDS)
+            .collect();
+        let mut candidates: Vec<NodeInfo> = pool
+            .iter()
+            .filter(|n| !guards.iter().any(|g| g.ed25519 == n.ed25519))
+            .cloned()
+            .collect();
+        candidates.shuffle(&mut rand::thread_rng());
+        let me = self.session_id().to_string();
+        for candidate in candidates {
+            if guards.len() >= GUARDS {
+                break;
+            }
+            let test = self
+                .rpc
+                .direct(&candidate, "get_swarm", json!({ "pubkey": me }))
+                .await;
+            if matches!(test, Ok(ref a) if a.status == 200) {
+                guards.push(candidate);
+            } else {
+                self.drop_node(&candidate.ed25519);
+            }
+        }
+        let keys = guards.iter().map(|g| g.ed25519).collect();
+        *self
+            .guards
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = guards;
+        keys
+    }
+
+    /// A path for a request to `target`: a guard (if any is set and is not the target) first,
+    /// then random distinct nodes.
+    fn path_for(&self, target: &NodeInfo) -> Result<Vec<NodeInfo>> {
+        let pool = self.pool();
+        let guard = self
+            .guards()
+            .into_iter()
+            .filter(|g| g.ed25519 != target.ed25519)
+            .collect::<Vec<_>>()
+            .choose(&mut rand::thread_rng())
+            .cloned();
+        let Some(guard) = guard else {
+            return choose_path(&mut rand::thread_rng(), &pool, DEFAULT_HOPS, Some(target));
+        };
+        let rest: Vec<NodeInfo> = pool
+            .into_iter()
+            .filter(|n| n.ed25519 != guard.ed25519)
+            .collect();
+        let mut path = vec![guard];
+        path.extend(choose_path(
+            &mut rand::thread_rng(),
+            &rest,
+            DEFAULT_HOPS - 1,
+            Some(target),
+        )?);
+        Ok(path)
     }
 
     /// Attach this display name (`LokiProfile.displayName`) to the messages sent.
@@ -119,6 +200,11 @@ impl<T: Transport> Messenger<T> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .retain(|n| n.ed25519 != *key);
+        // A guard that failed is replaced at the next `ensure_guards`.
+        self.guards
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|n| n.ed25519 != *key);
     }
 
     /// One RPC to `target` through a fresh 3-hop path, retrying on new paths when a hop fails
@@ -131,12 +217,7 @@ impl<T: Transport> Messenger<T> {
     ) -> Result<RpcAnswer> {
         let mut last = None;
         for _ in 0..ATTEMPTS {
-            let path = choose_path(
-                &mut rand::thread_rng(),
-                &self.pool(),
-                DEFAULT_HOPS,
-                Some(target),
-            )?;
+            let path = self.path_for(target)?;
             match self.rpc.onion(&path, target, method, params.clone()).await {
                 Ok(answer) => return Ok(answer),
                 Err(Error::PathFailed {

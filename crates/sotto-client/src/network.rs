@@ -80,6 +80,43 @@ impl NetworkConfig {
     }
 }
 
+/// Profile setting holding the last node list (JSON, as `get_n_service_nodes`).
+pub const NODE_CACHE_SETTING: &str = "node_cache";
+/// Profile setting holding the guards' keys (comma-separated hex).
+pub const GUARDS_SETTING: &str = "guards";
+
+impl NetworkConfig {
+    /// [`NetworkConfig::bootstrap`], remembering the list in `profile`; when no seed answers,
+    /// the remembered list is used (a client keeps working while the seeds are down).
+    pub async fn bootstrap_cached(
+        &self,
+        http: &reqwest::Client,
+        profile: &crate::profile::Profile,
+    ) -> Result<Vec<NodeInfo>> {
+        match self.bootstrap(http).await {
+            Ok(nodes) => {
+                let json = sotto_rpc::nodes::node_list_json(&nodes).to_string();
+                profile.set_setting(NODE_CACHE_SETTING, &json)?;
+                Ok(nodes)
+            }
+            Err(e) => {
+                let cached = profile
+                    .setting(NODE_CACHE_SETTING)?
+                    .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                    .and_then(|v| parse_node_list(&v).ok())
+                    .filter(|nodes| !nodes.is_empty());
+                match cached {
+                    Some(nodes) => {
+                        tracing::warn!(error = %e, "seeds unreachable; using the cached node list");
+                        Ok(nodes)
+                    }
+                    None => Err(e),
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
