@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod demo;
 mod query;
 mod status;
 mod supervise;
@@ -22,6 +23,8 @@ enum Command {
     Up(up::UpArgs),
     /// Print the swarms and each node's health.
     Status(status::StatusArgs),
+    /// Start a network, have Alice and Bob talk through onion paths, print it, stop.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +45,7 @@ fn main() -> std::process::ExitCode {
                 match cli.command {
                     Command::Up(args) => up::up(args).await,
                     Command::Status(args) => status::status(args).await,
+                    Command::Demo(args) => demo::demo(args).await,
                 }
             })
         });

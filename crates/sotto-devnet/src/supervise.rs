@@ -188,6 +188,35 @@ pub(crate) struct Bins {
 }
 
 impl Bins {
+    /// [`Bins::find`]; when run by `cargo run` (which sets `CARGO`) and the binaries are not
+    /// built yet, build them first with the same profile, so that `cargo run -p sotto-devnet --
+    /// demo` works from a fresh clone.
+    pub(crate) fn find_or_build(dir: Option<&Path>) -> anyhow::Result<Self> {
+        if let Ok(bins) = Self::find(dir) {
+            return Ok(bins);
+        }
+        let (Some(cargo), None) = (std::env::var_os("CARGO"), dir) else {
+            return Self::find(dir);
+        };
+        let exe = std::env::current_exe().context("cannot find this executable")?;
+        let release = exe
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|p| p == "release");
+        eprintln!("building sotto-node and sotto-registry…");
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "-q", "-p", "sotto-node", "-p", "sotto-registry"]);
+        if release {
+            build.arg("--release");
+        }
+        let status = build.status().context("cannot run cargo")?;
+        anyhow::ensure!(
+            status.success(),
+            "building sotto-node and sotto-registry failed"
+        );
+        Self::find(dir)
+    }
+
     /// In `dir`, or else next to this executable (the same cargo target directory).
     pub(crate) fn find(dir: Option<&Path>) -> anyhow::Result<Self> {
         let dir = match dir {

@@ -71,14 +71,14 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     outcome
 }
 
-async fn stop_signal(term: &mut Signal, int: &mut Signal) -> &'static str {
+pub(crate) async fn stop_signal(term: &mut Signal, int: &mut Signal) -> &'static str {
     tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "interrupt",
     }
 }
 
-fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -93,13 +93,38 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn run(sup: &mut Supervisor, args: &UpArgs, bins: &Bins) -> anyhow::Result<()> {
-    let dir = &args.dir;
+    let deadline = Instant::now() + Duration::from_secs(args.ready_timeout_secs);
+    bring_up(sup, &args.dir, args.nodes, bins, deadline).await?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "ready")?;
+    stdout.flush()?;
+    eprintln!(
+        "{} written; Ctrl-C or SIGTERM stops the devnet",
+        args.dir.join(NETWORK_FILE).display()
+    );
+
+    // Watch: a process that dies is reported, not restarted (the network heals on its own).
+    while let Some(exit) = sup.next_exit().await {
+        eprintln!("{} exited: {}", exit.name, exit.status);
+    }
+    std::future::pending().await
+}
+
+/// Start the registry and `count` nodes in `dir` (absent or empty), wait until every node serves
+/// its swarm, write `network.json`; returns its contents.
+pub(crate) async fn bring_up(
+    sup: &mut Supervisor,
+    dir: &Path,
+    count: u16,
+    bins: &Bins,
+    deadline: Instant,
+) -> anyhow::Result<Value> {
     let logs = dir.join(LOG_DIR);
     let sizes = SwarmSizes::default();
     let mut pids = Pids {
         devnet: std::process::id(),
         registry: None,
-        nodes: vec![None; usize::from(args.nodes)],
+        nodes: vec![None; usize::from(count)],
     };
     pids.write(dir)?;
 
@@ -117,7 +142,7 @@ async fn run(sup: &mut Supervisor, args: &UpArgs, bins: &Bins) -> anyhow::Result
     let seed_url = format!("https://{}/json_rpc", registry.addr);
     eprintln!("registry up at {seed_url} (pid {})", registry.pid);
 
-    let count = usize::from(args.nodes);
+    let count = usize::from(count);
     let mut nodes = Vec::with_capacity(count);
     for index in 0..count {
         fail_on_exit(sup, dir)?;
@@ -159,23 +184,10 @@ async fn run(sup: &mut Supervisor, args: &UpArgs, bins: &Bins) -> anyhow::Result
         });
     }
 
-    let deadline = Instant::now() + Duration::from_secs(args.ready_timeout_secs);
     let states = wait_ready(sup, dir, &seed_url, &nodes, deadline).await?;
     let network = files::network_json(&seed_url, sizes, &states);
     files::write_atomic(&dir.join(NETWORK_FILE), network.to_string().as_bytes())?;
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "ready")?;
-    stdout.flush()?;
-    eprintln!(
-        "{} written; Ctrl-C or SIGTERM stops the devnet",
-        dir.join(NETWORK_FILE).display()
-    );
-
-    // Watch: a process that dies is reported, not restarted (the network heals on its own).
-    while let Some(exit) = sup.next_exit().await {
-        eprintln!("{} exited: {}", exit.name, exit.status);
-    }
-    std::future::pending().await
+    Ok(network)
 }
 
 /// While coming up, any exit is fatal: the network cannot become ready.

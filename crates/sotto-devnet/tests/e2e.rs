@@ -113,3 +113,35 @@ fn up_status_and_clean_stop() {
         assert_all_gone(&children);
     }
 }
+
+/// The README's main job: `sotto-devnet demo` brings a network up, has Alice and Bob talk both
+/// ways through onion paths, prints the conversation, stops everything and exits 0.
+#[test]
+fn demo_runs_a_conversation_and_stops_cleanly() {
+    require_workspace_bins();
+    let out = Command::new(DEVNET)
+        .args(["demo", "--nodes", "5"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("A network of 5 nodes"), "{stdout}");
+    assert_eq!(stdout.matches(" received it.").count(), 3, "{stdout}");
+    let transcript: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("The conversation"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(transcript.len(), 3, "{stdout}");
+    assert!(transcript[0].ends_with("Alice: Hello Bob! This went through three onion hops."));
+    assert!(transcript[1].contains("Bob  : Hi Alice."));
+    assert!(
+        stdout.contains("stopping the network (6 processes)"),
+        "{stdout}"
+    );
+}
