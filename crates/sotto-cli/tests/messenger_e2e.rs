@@ -386,3 +386,113 @@ fn messenger_errors_are_actionable() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid recovery phrase"));
 }
+
+/// Nodes die mid-conversation (one of the recipient's swarm, one of the sender's guards): the
+/// users notice nothing. A client offline meanwhile gets everything when it polls again, and a
+/// profile restored from the recovery phrase receives new messages.
+#[test]
+fn dying_nodes_change_nothing_and_offline_clients_catch_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut net, network) = network(7, dir.path());
+    let network = network.to_str().unwrap();
+    let (alice_dir, bob_dir) = (dir.path().join("alice"), dir.path().join("bob"));
+    let (alice_p, bob_p) = (alice_dir.to_str().unwrap(), bob_dir.to_str().unwrap());
+    let init = |p: &str| -> Value {
+        serde_json::from_str(&ok(&[
+            "init",
+            "--profile",
+            p,
+            "--network",
+            network,
+            "--json",
+        ]))
+        .unwrap()
+    };
+    let (alice, bob) = (init(alice_p), init(bob_p));
+    let bob_id = bob["session_id"].as_str().unwrap();
+    ok(&["send", "--profile", alice_p, bob_id, "before"]);
+    let texts = |p: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(&ok(&["inbox", "--profile", p, "--json"])).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(texts(bob_p), ["before"]);
+
+    // Kill one of Alice's guards and one member of Bob's swarm.
+    let settings = |dir: &Path, key: &str| -> String {
+        let conn = rusqlite::Connection::open(dir.join("profile.db")).unwrap();
+        conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    let guard = settings(&alice_dir, "guards")
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
+    let bob_swarm: Value = {
+        let c = reqwest::blocking::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
+        let any = net.info(0).unwrap();
+        c.post(format!("{}/storage_rpc/v1", any.base_url()))
+            .body(json!({"method": "get_swarm", "params": {"pubkey": bob_id}}).to_string())
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let member = bob_swarm["snodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pubkey_ed25519"].as_str().unwrap().to_owned())
+        .find(|k| *k != guard)
+        .unwrap();
+    for key in [&guard, &member] {
+        let i = (0..net.nodes.len())
+            .find(|&i| net.info(i).is_some_and(|n| n.ed25519.to_hex() == *key))
+            .unwrap();
+        net.kill(i);
+    }
+
+    // Alice keeps talking while Bob is offline.
+    for text in [
+        "while you were away 1",
+        "while you were away 2",
+        "while you were away 3",
+    ] {
+        ok(&["send", "--profile", alice_p, bob_id, text]);
+    }
+    assert_eq!(
+        texts(bob_p),
+        [
+            "before",
+            "while you were away 1",
+            "while you were away 2",
+            "while you were away 3"
+        ]
+    );
+
+    // Bob on a new device, restored from his phrase, receives what is sent from now on.
+    let restored = dir.path().join("bob2");
+    let restored_p = restored.to_str().unwrap();
+    ok(&[
+        "init",
+        "--profile",
+        restored_p,
+        "--network",
+        network,
+        "--restore",
+        bob["mnemonic"].as_str().unwrap(),
+    ]);
+    ok(&["send", "--profile", alice_p, bob_id, "to both devices"]);
+    assert!(texts(restored_p).contains(&"to both devices".to_owned()));
+    assert!(texts(bob_p).contains(&"to both devices".to_owned()));
+    let _ = alice;
+}

@@ -221,18 +221,21 @@ impl<T: Transport> Messenger<T> {
             match self.rpc.onion(&path, target, method, params.clone()).await {
                 Ok(answer) => return Ok(answer),
                 Err(Error::PathFailed {
-                    ref failed_node, ..
-                }) if failed_node.is_some() => {
-                    if let Some(k) = failed_node {
-                        if *k != target.ed25519 {
-                            self.drop_node(k);
-                        }
+                    status,
+                    body,
+                    failed_node: Some(k),
+                }) => {
+                    self.drop_node(&k);
+                    let e = Error::PathFailed {
+                        status,
+                        body,
+                        failed_node: Some(k),
+                    };
+                    // The destination itself is gone: another path will not help.
+                    if k == target.ed25519 {
+                        return Err(e);
                     }
-                    last = Some(Error::PathFailed {
-                        status: 502,
-                        body: "path failed".into(),
-                        failed_node: *failed_node,
-                    });
+                    last = Some(e);
                 }
                 Err(e @ (Error::PathFailed { .. } | Error::Unreachable { .. })) => {
                     if let Error::Unreachable { node, .. } = &e {
@@ -251,17 +254,30 @@ impl<T: Transport> Messenger<T> {
 
     /// The swarm of `account`, asked of a random node through a path.
     pub async fn swarm_of(&self, account: &str) -> Result<Vec<NodeInfo>> {
-        let pool = self.pool();
-        let target =
-            pool.choose(&mut rand::thread_rng())
-                .cloned()
-                .ok_or(Error::NotEnoughNodes {
+        let mut answer = None;
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let target = self.pool().choose(&mut rand::thread_rng()).cloned().ok_or(
+                Error::NotEnoughNodes {
                     wanted: DEFAULT_HOPS + 1,
                     available: 0,
-                })?;
-        let answer = self
-            .request(&target, "get_swarm", json!({ "pubkey": account }))
-            .await?;
+                },
+            )?;
+            match self
+                .request(&target, "get_swarm", json!({ "pubkey": account }))
+                .await
+            {
+                Ok(a) => {
+                    answer = Some(a);
+                    break;
+                }
+                Err(e @ (Error::PathFailed { .. } | Error::Unreachable { .. })) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(answer) = answer else {
+            return Err(last.unwrap_or(Error::EmptySwarm(account.to_owned())));
+        };
         if answer.status != 200 {
             return Err(Error::Rpc {
                 status: answer.status,
@@ -288,12 +304,26 @@ impl<T: Transport> Messenger<T> {
             "ttl": ttl_ms,
             "data": data,
         });
-        for _ in 0..2 {
-            let target = swarm
-                .choose(&mut rand::thread_rng())
-                .cloned()
-                .ok_or(Error::EmptySwarm(account.to_owned()))?;
-            let answer = self.request(&target, "store", params.clone()).await?;
+        // Members are tried in random order: a dead member costs one attempt, not the send
+        // (Session desktop retries other swarm members too). A 421 replaces the swarm (once).
+        let mut moved = false;
+        let mut last = None;
+        swarm.shuffle(&mut rand::thread_rng());
+        let mut queue: std::collections::VecDeque<NodeInfo> = swarm.into();
+        while let Some(target) = queue.pop_front() {
+            let answer = match self.request(&target, "store", params.clone()).await {
+                Ok(a) => a,
+                Err(
+                    e @ (Error::PathFailed { .. }
+                    | Error::Unreachable { .. }
+                    | Error::NotEnoughNodes { .. }),
+                ) => {
+                    tracing::debug!(error = %e, node = %target.ed25519, "store failed; next member");
+                    last = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             match answer.status {
                 200 => {
                     return answer.json().ok_or(Error::Rpc {
@@ -301,7 +331,18 @@ impl<T: Transport> Messenger<T> {
                         body: answer.body,
                     })
                 }
-                421 => swarm = parse_swarm(&answer.json().unwrap_or(Value::Null))?,
+                421 if !moved => {
+                    moved = true;
+                    let mut fresh = parse_swarm(&answer.json().unwrap_or(Value::Null))?;
+                    fresh.shuffle(&mut rand::thread_rng());
+                    queue = fresh.into();
+                }
+                status if status >= 500 => {
+                    last = Some(Error::Rpc {
+                        status,
+                        body: answer.body,
+                    });
+                }
                 status => {
                     return Err(Error::Rpc {
                         status,
@@ -310,10 +351,7 @@ impl<T: Transport> Messenger<T> {
                 }
             }
         }
-        Err(Error::Rpc {
-            status: 421,
-            body: "the swarm moved twice".into(),
-        })
+        Err(last.unwrap_or(Error::EmptySwarm(account.to_owned())))
     }
 
     /// Send `text` to `to`, then a sync copy to this account's own swarm (best effort).
@@ -459,15 +497,19 @@ impl<T: Transport> Messenger<T> {
         let me = self.session_id().to_string();
         let swarm = self.swarm_of(&me).await?;
         let count = if wait_ms.is_some() { 1 } else { RETRIEVE_NODES };
-        let sample: Vec<NodeInfo> = swarm
-            .choose_multiple(&mut rand::thread_rng(), count)
-            .cloned()
-            .collect();
+        // Members in random order: the first `count` that answer are polled (a dead member is
+        // skipped, not fatal).
+        let mut sample: Vec<NodeInfo> = swarm;
+        sample.shuffle(&mut rand::thread_rng());
         let mut fresh = Vec::new();
         let mut any_ok = false;
         let mut last_err = None;
         let mut seen_now: HashSet<String> = HashSet::new();
+        let mut answered = 0;
         for node in &sample {
+            if answered >= count {
+                break;
+            }
             let node_key = node.ed25519.to_hex();
             let last_hash = profile
                 .last_hash(&node_key, DM_NAMESPACE)?
@@ -500,6 +542,7 @@ impl<T: Transport> Messenger<T> {
                 }
             };
             any_ok = true;
+            answered += 1;
             let messages = answer
                 .json()
                 .and_then(|v| v.get("messages").and_then(Value::as_array).cloned())
