@@ -18,6 +18,7 @@ use sotto_crypto::{Identity, Seed};
 use sotto_node::store::{Durability, Store, StoreOptions, StoredMessage};
 use sotto_rpc::{message_hash, AccountId, Namespace};
 
+mod chat;
 mod network;
 mod onion;
 
@@ -37,6 +38,8 @@ enum Cmd {
     Onion(onion::OnionArgs),
     /// A registry and N network-mode nodes: replication delay and replicated stores per second.
     Network(network::NetworkArgs),
+    /// Send → visible latency between two clients, polling vs waiting retrieves; client RSS.
+    Chat(chat::ChatArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,6 +72,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Node(args) => runtime.block_on(bench_node(args)),
         Cmd::Onion(args) => runtime.block_on(onion::bench_onion(args)),
         Cmd::Network(args) => runtime.block_on(network::bench_network(args)),
+        Cmd::Chat(args) => runtime.block_on(chat::bench_chat(args)),
     }
 }
 
@@ -156,7 +160,7 @@ pub(crate) fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// Peak and current RSS of a process, KiB.
-fn rss_kib(pid: u32) -> (u64, u64) {
+pub(crate) fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status

@@ -1,0 +1,216 @@
+//! `sotto-bench chat`: what a user sees. A registry and N nodes; Alice sends to Bob through
+//! onion paths; the time from the start of Alice's send until Bob's client has the message, with
+//! Bob polling every `--poll-ms` (as Session clients do) and with a waiting retrieve
+//! (`docs/subscriptions.md`). Also the peak RSS of a `sotto poll --watch` client.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde_json::{json, Value};
+use sotto_client::messenger::{Event, Messenger};
+use sotto_client::profile::Profile;
+use sotto_client::transport::{HttpsTransport, RpcClient};
+use sotto_crypto::layer::EncType;
+use sotto_crypto::{Identity, Seed};
+use sotto_rpc::nodes::parse_node_list;
+use sotto_testkit::RegistryNetwork;
+
+use crate::{now_ms, percentile_ms, rss_kib};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ChatArgs {
+    /// Directory of sotto-node, sotto-registry and sotto [default: next to this one].
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// Nodes.
+    #[arg(long, default_value_t = 10)]
+    nodes: usize,
+    /// Messages per mode.
+    #[arg(long, default_value_t = 30)]
+    samples: usize,
+    /// Bob's polling interval in the polling mode (Session desktop: 5000; Android: 2000).
+    #[arg(long, default_value_t = 2000)]
+    poll_ms: u64,
+}
+
+async fn messenger(
+    nodes: Vec<sotto_rpc::nodes::NodeInfo>,
+    seed: [u8; 16],
+) -> anyhow::Result<Messenger<HttpsTransport>> {
+    let transport = HttpsTransport::new(&sotto_https::ClientOptions::default())?;
+    let m = Messenger::new(
+        RpcClient::new(transport, EncType::XChaCha20),
+        Identity::from_seed(&Seed::Standard(seed)),
+        nodes,
+    );
+    m.ensure_guards(&[]).await;
+    Ok(m)
+}
+
+fn got(events: &[Event], text: &str) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e, Event::Message(m) if !m.outgoing && m.body == text))
+}
+
+pub(crate) async fn bench_chat(args: ChatArgs) -> anyhow::Result<()> {
+    let dir = match args.bin_dir {
+        Some(d) => d,
+        None => std::env::current_exe()?
+            .parent()
+            .context("no parent directory")?
+            .to_owned(),
+    };
+    let net = RegistryNetwork::start(
+        &dir.join("sotto-node"),
+        &dir.join("sotto-registry"),
+        args.nodes,
+        &[
+            "--swarm-min",
+            "3",
+            "--swarm-ideal",
+            "4",
+            "--swarm-max",
+            "6",
+            "--reward-period-secs",
+            "0",
+        ],
+        &[
+            "--registry-poll-ms",
+            "500",
+            "--test-interval-ms",
+            "2000",
+            "--rate-burst",
+            "100000",
+            "--rate-per-sec",
+            "100000",
+        ],
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let http = sotto_https::client(&sotto_https::ClientOptions::default())?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let list = loop {
+        let v: Value = http
+            .post(&net.registry_url)
+            .json(
+                &json!({"jsonrpc": "2.0", "id": 0, "method": "get_n_service_nodes", "params": {}}),
+            )
+            .send()
+            .await?
+            .json()
+            .await?;
+        let nodes = parse_node_list(&v)?;
+        let mut ready = nodes.len() == args.nodes;
+        for n in &nodes {
+            let s: Option<Value> = match http
+                .get(format!("{}/get_stats/v1", n.base_url()))
+                .send()
+                .await
+            {
+                Ok(r) => r.json().await.ok(),
+                Err(_) => None,
+            };
+            ready &= s.is_some_and(|s| s["ready"] == true && s["swarm_id"].as_u64() == n.swarm_id);
+        }
+        if ready {
+            break v;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the network did not settle");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let nodes = parse_node_list(&list)?;
+    let work = tempfile::tempdir()?;
+    let alice = messenger(nodes.clone(), [1; 16]).await?;
+    let bob = messenger(nodes.clone(), [2; 16]).await?;
+    let bob_profile = Profile::open(&work.path().join("bob"))?;
+    let bob_id = bob.session_id();
+
+    let mut results = Vec::new();
+    for subscribe in [false, true] {
+        let mut latencies = Vec::with_capacity(args.samples);
+        for i in 0..args.samples {
+            // Catch up first, so each sample waits only for its own message.
+            bob.poll(&bob_profile, now_ms()).await?;
+            let text = format!("sample {subscribe} {i}");
+            let started = Instant::now();
+            let receiver = async {
+                loop {
+                    let events = if subscribe {
+                        bob.poll_waiting(&bob_profile, now_ms(), Some(20_000))
+                            .await?
+                    } else {
+                        // A poller at a random phase of its interval.
+                        let events = bob.poll(&bob_profile, now_ms()).await?;
+                        if !got(&events, &text) {
+                            tokio::time::sleep(Duration::from_millis(args.poll_ms)).await;
+                        }
+                        events
+                    };
+                    if got(&events, &text) {
+                        return Ok::<_, anyhow::Error>(started.elapsed());
+                    }
+                }
+            };
+            let sender = async {
+                // Let the receiver's request (poll or wait) get going first, at a random phase.
+                tokio::time::sleep(Duration::from_millis(50 + (i as u64 * 37) % args.poll_ms))
+                    .await;
+                alice.send(&bob_id, &text, now_ms()).await?;
+                Ok::<_, anyhow::Error>(())
+            };
+            let (seen, sent) = tokio::join!(receiver, sender);
+            sent?;
+            latencies.push(seen?);
+        }
+        latencies.sort();
+        results.push((subscribe, latencies));
+    }
+    println!("| Bob's client | send → visible p50 ms | p99 ms |\n|---|---|---|");
+    for (subscribe, l) in &results {
+        let name = if *subscribe {
+            "waiting retrieve (`--subscribe`)".to_owned()
+        } else {
+            format!("polling every {} ms", args.poll_ms)
+        };
+        println!(
+            "| {name} | {:.0} | {:.0} |",
+            percentile_ms(l, 0.5),
+            percentile_ms(l, 0.99)
+        );
+    }
+
+    // The `sotto` client's memory: a watching poller after a few rounds.
+    let sotto = dir.join("sotto");
+    let network_file = work.path().join("network.json");
+    let mut file = list.get("result").cloned().unwrap_or(list.clone());
+    if let Some(o) = file.as_object_mut() {
+        o.insert("seed_url".into(), json!(net.registry_url));
+    }
+    std::fs::write(&network_file, file.to_string())?;
+    let profile = work.path().join("carol");
+    let status = std::process::Command::new(&sotto)
+        .arg("init")
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--network")
+        .arg(&network_file)
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "sotto init failed");
+    let mut watcher = std::process::Command::new(&sotto)
+        .args(["poll", "--watch", "--interval-ms", "500", "--profile"])
+        .arg(&profile)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (peak, _) = rss_kib(watcher.id());
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    println!(
+        "\n`sotto poll --watch` peak RSS after 5 s of polling: {:.1} MiB",
+        peak as f64 / 1024.0
+    );
+    Ok(())
+}
