@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod attachment;
 mod chat;
 mod id;
 mod msg;
@@ -29,6 +30,9 @@ enum Command {
     /// Encrypt and decrypt 1:1 messages offline (the storage `data` format).
     #[command(subcommand)]
     Msg(msg::MsgCommand),
+    /// Encrypt and decrypt attachment files as Session clients do.
+    #[command(subcommand)]
+    Attachment(attachment::AttachmentCommand),
     /// Send one storage RPC to a node through a random onion path; print its JSON answer.
     Rpc(rpc::RpcArgs),
     /// Create the profile's account (or restore it from its recovery phrase).
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Id(cmd) => id::run(cmd).map(|()| ExitCode::SUCCESS),
         Command::Msg(cmd) => msg::run(cmd).map(|()| ExitCode::SUCCESS),
         Command::Rpc(args) => rpc::run(args),
+        Command::Attachment(cmd) => attachment::run(cmd).map(|()| ExitCode::SUCCESS),
         Command::Init(args) => chat::init(args).map(|()| ExitCode::SUCCESS),
         Command::Send(args) => chat::send(args).map(|()| ExitCode::SUCCESS),
         Command::Inbox(args) => chat::inbox(args).map(|()| ExitCode::SUCCESS),

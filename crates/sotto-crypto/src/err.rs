@@ -71,6 +71,9 @@ pub enum Error {
         /// What was being decrypted.
         what: &'static str,
     },
+    /// An attachment's SHA-256 does not match the digest its pointer carries.
+    #[error("attachment digest mismatch: the file is not the one the message points to")]
+    AttachmentDigest,
     /// A signature did not verify.
     #[error("invalid signature on {what}")]
     BadSignature {

@@ -5,6 +5,7 @@ mod err;
 mod identity;
 mod ids;
 
+pub mod attachment;
 pub mod blinded_dm;
 pub mod blinding;
 pub mod layer;
