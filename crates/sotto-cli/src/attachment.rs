@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 use serde::Serialize;
-use sotto_crypto::attachment::{decrypt_legacy, encrypt_legacy};
+use sotto_crypto::attachment::{
+    decrypt_deterministic, decrypt_legacy, encrypt_deterministic, encrypt_legacy, Domain,
+    DETERMINISTIC_PREFIX,
+};
 
 use crate::id::JsonFlag;
 use crate::output;
@@ -16,7 +19,8 @@ use crate::output;
 pub(crate) enum Scheme {
     /// AES-256-CBC + HMAC-SHA256 with a random 64-byte key (what clients use by default).
     Legacy,
-    /// libsession's deterministic XChaCha20 secretstream scheme (not implemented yet).
+    /// libsession's deterministic XChaCha20 secretstream scheme (key derived from the file and
+    /// the uploader's seed).
     Deterministic,
 }
 
@@ -33,6 +37,10 @@ pub(crate) enum AttachmentCommand {
         /// The encryption scheme.
         #[arg(long, value_enum, default_value = "legacy")]
         scheme: Scheme,
+        /// Deterministic scheme: the uploader's seed (32 hex characters as `sotto id` prints
+        /// it, or 64); a random one if absent.
+        #[arg(long, value_name = "HEX")]
+        seed: Option<String>,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -47,9 +55,9 @@ pub(crate) enum AttachmentCommand {
         /// The pointer's key (hex, 64 bytes).
         #[arg(long, value_name = "HEX")]
         key: String,
-        /// The pointer's plaintext size.
+        /// The pointer's plaintext size (legacy blobs; deterministic ones carry their length).
         #[arg(long, value_name = "N")]
-        size: usize,
+        size: Option<usize>,
         /// The pointer's digest (hex SHA-256 of the blob).
         #[arg(long, value_name = "HEX")]
         digest: Option<String>,
@@ -59,8 +67,10 @@ pub(crate) enum AttachmentCommand {
 #[derive(Serialize)]
 struct EncryptOut {
     key: String,
-    digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
     size: usize,
+    scheme: &'static str,
 }
 
 pub(crate) fn run(cmd: AttachmentCommand) -> anyhow::Result<()> {
@@ -69,24 +79,54 @@ pub(crate) fn run(cmd: AttachmentCommand) -> anyhow::Result<()> {
             input,
             output: out,
             scheme,
+            seed,
             json,
         } => {
-            if matches!(scheme, Scheme::Deterministic) {
-                anyhow::bail!("the deterministic attachment scheme is not implemented yet; use --scheme legacy");
-            }
             let plaintext = std::fs::read(&input)
                 .with_context(|| format!("cannot read {}", input.display()))?;
-            let e = encrypt_legacy(&mut rand_core::OsRng, &plaintext)?;
-            std::fs::write(&out, &e.blob)
+            let (blob, out_info) = match scheme {
+                Scheme::Legacy => {
+                    let e = encrypt_legacy(&mut rand_core::OsRng, &plaintext)?;
+                    let info = EncryptOut {
+                        key: hex::encode(e.key.as_ref()),
+                        digest: Some(hex::encode(e.digest)),
+                        size: e.size,
+                        scheme: "legacy",
+                    };
+                    (e.blob, info)
+                }
+                Scheme::Deterministic => {
+                    let seed: [u8; 32] = match seed {
+                        Some(hex_seed) => *sotto_crypto::Seed::from_hex(&hex_seed)
+                            .context("invalid --seed")?
+                            .ed25519_seed(),
+                        None => {
+                            let mut s = [0u8; 32];
+                            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut s);
+                            s
+                        }
+                    };
+                    let (blob, key) = encrypt_deterministic(&seed, &plaintext, Domain::Attachment)?;
+                    let info = EncryptOut {
+                        key: hex::encode(key.as_ref()),
+                        digest: None,
+                        size: plaintext.len(),
+                        scheme: "deterministic",
+                    };
+                    (blob, info)
+                }
+            };
+            std::fs::write(&out, &blob)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             output::print(
                 json.json,
-                &EncryptOut {
-                    key: hex::encode(e.key.as_ref()),
-                    digest: hex::encode(e.digest),
-                    size: e.size,
-                },
-                &[("key", "Key"), ("digest", "Digest"), ("size", "Size")],
+                &out_info,
+                &[
+                    ("key", "Key"),
+                    ("digest", "Digest"),
+                    ("size", "Size"),
+                    ("scheme", "Scheme"),
+                ],
             )
         }
         AttachmentCommand::Decrypt {
@@ -102,7 +142,13 @@ pub(crate) fn run(cmd: AttachmentCommand) -> anyhow::Result<()> {
             let digest = digest
                 .map(|d| hex::decode(d.trim()).context("--digest is not hex"))
                 .transpose()?;
-            let plaintext = decrypt_legacy(&blob, &key, size, digest.as_deref())?;
+            // Both schemes are accepted: a 32-byte key and an `S` prefix mean deterministic.
+            let plaintext = if key.len() == 32 && blob.first() == Some(&DETERMINISTIC_PREFIX) {
+                decrypt_deterministic(&blob, &key)?
+            } else {
+                let size = size.context("--size is required for legacy attachments")?;
+                decrypt_legacy(&blob, &key, size, digest.as_deref())?
+            };
             std::fs::write(&out, plaintext)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             Ok(())

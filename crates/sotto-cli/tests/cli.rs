@@ -324,13 +324,49 @@ fn attachment_encrypt_decrypt_round_trip_and_refusals() {
     assert!(String::from_utf8_lossy(&bad_key.stderr).contains("wrong key or tampered"));
     let bad_digest = decrypt(key, &"00".repeat(32));
     assert!(String::from_utf8_lossy(&bad_digest.stderr).contains("digest mismatch"));
-    let det = Command::cargo_bin("sotto")
+    // The deterministic scheme: same file and seed, same bytes; decrypts without a size.
+    let det = |out: &std::path::Path| {
+        let o = Command::cargo_bin("sotto")
+            .unwrap()
+            .args([
+                "attachment",
+                "encrypt",
+                "--json",
+                "--scheme",
+                "deterministic",
+            ])
+            .args(["--seed", "0123456789abcdef0123456789abcdef", "--in"])
+            .arg(&plain)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let (d1, d2) = (dir.path().join("d1"), dir.path().join("d2"));
+    let (v1, v2) = (det(&d1), det(&d2));
+    assert_eq!(v1, v2);
+    assert_eq!(v1["scheme"], "deterministic");
+    assert_eq!(std::fs::read(&d1).unwrap(), std::fs::read(&d2).unwrap());
+    assert_eq!(std::fs::read(&d1).unwrap().len(), 4096);
+    let o = Command::cargo_bin("sotto")
         .unwrap()
-        .args(["attachment", "encrypt", "--scheme", "deterministic", "--in"])
-        .arg(&plain)
+        .args([
+            "attachment",
+            "decrypt",
+            "--key",
+            v1["key"].as_str().unwrap(),
+            "--in",
+        ])
+        .arg(&d1)
         .arg("--out")
-        .arg(&blob)
+        .arg(&back)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&det.stderr).contains("not implemented yet"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(&back).unwrap(),
+        std::fs::read(&plain).unwrap()
+    );
 }

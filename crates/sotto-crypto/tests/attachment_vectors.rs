@@ -24,7 +24,7 @@ fn padding_ladder() {
     assert_eq!(padded_size(542), 568);
     assert_eq!(padded_size(1000), 1020);
     assert_eq!(padded_size(1_000_000), 1_041_743);
-                                                   // Near the cap: never past 10 MB for a file that fits.
+    // Near the cap: never past 10 MB for a file that fits.
     assert_eq!(padded_size(9_999_999), PADDING_CAP);
     assert_eq!(padded_size(PADDING_CAP), PADDING_CAP);
     for len in [2usize, 3, 600, 4096, 65_536, 5_000_000] {
@@ -142,5 +142,86 @@ proptest! {
     fn avatar_round_trip(data in proptest::collection::vec(any::<u8>(), 0..2000), key: [u8; 32], seed: u64) {
         let blob = encrypt_avatar(&mut StdRng::seed_from_u64(seed), &key, &data).unwrap();
         prop_assert_eq!(decrypt_avatar(&key, &blob).unwrap(), data);
+    }
+}
+
+mod deterministic {
+    use proptest::prelude::*;
+    use sotto_crypto::attachment::{
+        decrypt_deterministic, deterministic_size, encrypt_deterministic, Domain,
+        DETERMINISTIC_MAX_SIZE,
+    };
+
+    /// The sizes libsession pins (`tests/test_attachment_encrypt.cpp`, via client.md §6).
+    #[test]
+    fn encrypted_sizes() {
+        for len in [0usize, 1, 100, 4053] {
+            assert_eq!(deterministic_size(len), 4096, "{len}");
+        }
+        assert_eq!(deterministic_size(4054), 8192);
+        assert_eq!(deterministic_size(33_333), 36_864);
+        assert_eq!(deterministic_size(DETERMINISTIC_MAX_SIZE), 10_223_616);
+        // The real output has exactly that size.
+        for len in [0usize, 4053, 4054, 33_333, 70_000] {
+            let data = vec![7u8; len];
+            let (blob, _) = encrypt_deterministic(&[1; 32], &data, Domain::Attachment).unwrap();
+            assert_eq!(blob.len(), deterministic_size(len), "{len}");
+            assert_eq!(blob[0], b'S');
+        }
+    }
+
+    #[test]
+    fn same_file_same_uploader_same_bytes() {
+        let a = encrypt_deterministic(&[1; 32], b"photo", Domain::Attachment).unwrap();
+        let b = encrypt_deterministic(&[1; 32], b"photo", Domain::Attachment).unwrap();
+        assert_eq!(a.0, b.0);
+        assert_eq!(*a.1, *b.1);
+        let other_seed = encrypt_deterministic(&[2; 32], b"photo", Domain::Attachment).unwrap();
+        assert_ne!(a.0, other_seed.0);
+        let avatar = encrypt_deterministic(&[1; 32], b"photo", Domain::ProfilePicture).unwrap();
+        assert_ne!(a.0, avatar.0);
+        assert_eq!(
+            decrypt_deterministic(&avatar.0, &*avatar.1).unwrap(),
+            b"photo"
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        let (blob, key) = encrypt_deterministic(&[3; 32], b"secret", Domain::Attachment).unwrap();
+        let mut wrong = *key;
+        wrong[0] ^= 1;
+        assert!(decrypt_deterministic(&blob, &wrong).is_err());
+        let mut tampered = blob.clone();
+        tampered[100] ^= 1;
+        assert!(decrypt_deterministic(&tampered, &*key).is_err());
+        let mut prefix = blob.clone();
+        prefix[0] = b'X';
+        assert!(decrypt_deterministic(&prefix, &*key).is_err());
+        assert!(decrypt_deterministic(&blob[..blob.len() - 1], &*key).is_err());
+        assert!(decrypt_deterministic(&blob[..10], &*key).is_err());
+        assert!(decrypt_deterministic(&blob, &key[..31]).is_err());
+        assert!(encrypt_deterministic(
+            &[0; 32],
+            &vec![0; DETERMINISTIC_MAX_SIZE + 1],
+            Domain::Attachment
+        )
+        .is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn round_trip(data in proptest::collection::vec(any::<u8>(), 0..80_000), seed: [u8; 32]) {
+            let (blob, key) = encrypt_deterministic(&seed, &data, Domain::Attachment).unwrap();
+            prop_assert_eq!(blob.len(), deterministic_size(data.len()));
+            prop_assert_eq!(decrypt_deterministic(&blob, &*key).unwrap(), data);
+        }
+
+        #[test]
+        fn garbage_never_panics(blob in proptest::collection::vec(any::<u8>(), 0..200), key: [u8; 32]) {
+            let _ = decrypt_deterministic(&blob, &key);
+        }
     }
 }
