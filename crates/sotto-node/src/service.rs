@@ -368,6 +368,11 @@ impl Node {
                 json!({"version": COMPAT_VERSION, "timestamp": now}),
                 now,
             )),
+            Request::GetServiceNodes { fields } => Ok(with_misc(
+                200,
+                json!({"result": self.view().service_nodes_json(fields)}),
+                now,
+            )),
             Request::Batch(_) | Request::Sequence(_) => Err(RpcError::new(500, "request failed")),
         }
     }

@@ -125,6 +125,41 @@ impl SwarmView {
     }
 }
 
+impl SwarmView {
+    /// The `result` of `get_service_nodes` as this node answers `oxend_request`: every node in a
+    /// swarm, with the `fields` asked for (all when empty), in the registry's shapes
+    /// (`swarms.md` §4).
+    pub fn service_nodes_json(&self, fields: &[String]) -> Value {
+        let want = |f: &str| fields.is_empty() || fields.iter().any(|x| x == f);
+        let mut states = Vec::new();
+        for (id, members) in &self.swarms {
+            for n in members {
+                let key = n.ed25519.to_hex();
+                let all = [
+                    ("service_node_pubkey", json!(key)),
+                    ("pubkey_ed25519", json!(key)),
+                    ("pubkey_x25519", json!(n.x25519.to_hex())),
+                    ("public_ip", json!(n.ip.to_string())),
+                    ("storage_port", json!(n.storage_port)),
+                    ("storage_lmq_port", json!(n.storage_port)),
+                    ("storage_server_version", json!([2, 8, 0])),
+                    ("swarm_id", json!(id)),
+                    ("swarm", json!(format!("{id:x}"))),
+                    ("funded", json!(true)),
+                    ("active", json!(true)),
+                ];
+                let entry: serde_json::Map<String, Value> = all
+                    .into_iter()
+                    .filter(|(k, _)| want(k))
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect();
+                states.push(Value::Object(entry));
+            }
+        }
+        json!({"service_node_states": states, "status": "OK"})
+    }
+}
+
 /// One `snodes` entry of `get_swarm`.
 fn snode_json(node: &NodeInfo) -> Value {
     let key = node.ed25519.to_hex();
@@ -198,6 +233,25 @@ mod tests {
         assert!(!view.owns(&account(7)));
         let empty = SwarmView::empty(Ed25519PublicKey([4; 32]));
         assert_eq!(empty.swarm_json(&account(1))["swarm"], "ffffffffffffffff");
+    }
+
+    #[test]
+    fn service_nodes_with_the_fields_asked_for() {
+        let view = SwarmView::from_nodes(
+            Ed25519PublicKey([1; 32]),
+            &[node(1, Some(5)), node(2, Some(9)), node(3, None)],
+        );
+        let all = view.service_nodes_json(&[]);
+        let states = all["service_node_states"].as_array().unwrap();
+        assert_eq!(states.len(), 2);
+        assert_eq!(states[0]["swarm_id"], 5);
+        assert_eq!(states[0]["storage_server_version"], json!([2, 8, 0]));
+        let some = view.service_nodes_json(&["public_ip".into(), "pubkey_ed25519".into()]);
+        let first = some["service_node_states"][0].as_object().unwrap();
+        assert_eq!(first.len(), 2);
+        // What clients read back parses as a node list (without the ports, it cannot).
+        let list = sotto_rpc::nodes::parse_node_list(&all).unwrap();
+        assert_eq!(list.len(), 2);
     }
 
     #[test]

@@ -289,6 +289,18 @@ fn stores_replicate_to_the_swarm_and_foreign_accounts_get_421() {
         format!("{home:x}")
     );
 
+    // Clients refresh their node list through any node (`oxend_request`).
+    let (status, text) = post(
+        &c,
+        &outsider,
+        &json!({"method": "oxend_request", "params": {
+        "endpoint": "get_service_nodes", "params": {"fields": {"public_ip": true, "storage_port": true,
+        "pubkey_ed25519": true, "pubkey_x25519": true, "swarm_id": true}}}}),
+    );
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parse_node_list(&v["result"]).unwrap().len(), 6);
+
     // Peer requests: unsigned, wrong clock, tampered, or from a stranger are refused, and
     // nothing is stored.
     let target = &members[0];

@@ -151,7 +151,11 @@ impl Request {
                     "get_expiries signature verification failed",
                 )
             }
-            Self::GetSwarm(_) | Self::Info | Self::Batch(_) | Self::Sequence(_) => Ok(()),
+            Self::GetSwarm(_)
+            | Self::Info
+            | Self::GetServiceNodes { .. }
+            | Self::Batch(_)
+            | Self::Sequence(_) => Ok(()),
         }
     }
 }

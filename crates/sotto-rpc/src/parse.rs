@@ -51,6 +51,7 @@ impl Request {
             "get_expiries" => Self::GetExpiries(get_expiries(p)?),
             "get_swarm" | "get_snodes_for_pubkey" => Self::GetSwarm(get_swarm(p)?),
             "info" => Self::Info,
+            "oxend_request" => oxend_request(params)?,
             "batch" => Self::Batch(batch(params)?),
             "sequence" => Self::Sequence(batch(params)?),
             other => return Err(RpcError::new(400, format!("no method {other}"))),
@@ -73,6 +74,7 @@ fn is_known(method: &str) -> bool {
             | "get_swarm"
             | "get_snodes_for_pubkey"
             | "info"
+            | "oxend_request"
             | "batch"
             | "sequence"
     )
@@ -343,6 +345,32 @@ fn get_swarm(p: Params<'_>) -> Result<AccountId> {
     // get_swarm words the length error differently from the other methods.
     AccountId::from_param(pk)
         .map_err(|_| RpcError::invalid("Pubkey must be 66 hex digits/33 bytes long"))
+}
+
+/// `oxend_request`: `{"endpoint": "get_service_nodes", "params": {"fields": {…}, …} | null}`.
+/// Other endpoints are `400 invalid request: Invalid oxend endpoint '<e>'`, as upstream; ONS
+/// (`ons_resolve`) has no registry behind it here and is refused the same way.
+fn oxend_request(params: &Map<String, Value>) -> Result<Request> {
+    let endpoint = match params.get("endpoint") {
+        Some(Value::String(e)) => e.as_str(),
+        Some(_) => return Err(RpcError::invalid("endpoint: expected a string")),
+        None => return Err(RpcError::invalid("Required field 'endpoint' missing")),
+    };
+    if !matches!(endpoint, "get_service_nodes" | "get_n_service_nodes") {
+        return Err(RpcError::invalid(format!(
+            "Invalid oxend endpoint '{endpoint}'"
+        )));
+    }
+    let fields = match params.get("params").and_then(|p| p.get("fields")) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(f)) => f
+            .iter()
+            .filter(|(_, wanted)| wanted.as_bool() == Some(true))
+            .map(|(name, _)| name.clone())
+            .collect(),
+        Some(_) => return Err(RpcError::invalid("params.fields: expected an object")),
+    };
+    Ok(Request::GetServiceNodes { fields })
 }
 
 /// `batch` and `sequence`: 1–20 subrequests, none of them a batch or sequence.

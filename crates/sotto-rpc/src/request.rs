@@ -138,7 +138,7 @@ pub struct GetExpiries {
 
 /// A parsed client request.
 ///
-/// Not (yet) supported, answered `no method <name>`: `oxend_request`, `ifelse`,
+/// Not (yet) supported, answered `no method <name>`: `ifelse`,
 /// `revoke_subaccount`, `unrevoke_subaccount`. Subaccount signatures are not read: a request
 /// signed by a subaccount fails verification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,6 +163,12 @@ pub enum Request {
     GetSwarm(AccountId),
     /// `info`.
     Info,
+    /// `oxend_request` for `get_service_nodes`: the node list, as the node knows it, with the
+    /// fields asked for (`storage-rpc.md` §3.10; clients refresh their pool this way).
+    GetServiceNodes {
+        /// The fields wanted (`fields: {name: true}`); empty means all.
+        fields: Vec<String>,
+    },
     /// `batch`: 1–20 independent subrequests.
     Batch(Vec<Request>),
     /// `sequence`: 1–20 subrequests that stop at the first failure.
@@ -183,6 +189,7 @@ impl Request {
             Self::GetExpiries(_) => "get_expiries",
             Self::GetSwarm(_) => "get_swarm",
             Self::Info => "info",
+            Self::GetServiceNodes { .. } => "oxend_request",
             Self::Batch(_) => "batch",
             Self::Sequence(_) => "sequence",
         }
@@ -198,7 +205,7 @@ impl Request {
             Self::Expire(r) => Some(&r.account),
             Self::GetExpiries(r) => Some(&r.account),
             Self::GetSwarm(a) => Some(a),
-            Self::Info | Self::Batch(_) | Self::Sequence(_) => None,
+            Self::Info | Self::GetServiceNodes { .. } | Self::Batch(_) | Self::Sequence(_) => None,
         }
     }
 
@@ -220,7 +227,11 @@ impl Request {
             Self::ExpireAll(r) => sig::expire_all(r.namespace, r.time),
             Self::Expire(r) => sig::expire(r.mode, &r.expiries(), &r.messages),
             Self::GetExpiries(r) => sig::get_expiries(r.timestamp, &r.messages),
-            Self::GetSwarm(_) | Self::Info | Self::Batch(_) | Self::Sequence(_) => return None,
+            Self::GetSwarm(_)
+            | Self::Info
+            | Self::GetServiceNodes { .. }
+            | Self::Batch(_)
+            | Self::Sequence(_) => return None,
         })
     }
 
@@ -319,6 +330,12 @@ impl Request {
                 );
             }
             Self::GetSwarm(_) | Self::Info => {}
+            Self::GetServiceNodes { fields } => {
+                put("endpoint", json!("get_service_nodes"));
+                let wanted: Map<String, Value> =
+                    fields.iter().map(|f| (f.clone(), json!(true))).collect();
+                put("params", json!({ "fields": wanted }));
+            }
         }
         Value::Object(p)
     }

@@ -1023,3 +1023,37 @@ fn client_builds_and_signs_requests() {
         .check(NOW)
         .unwrap();
 }
+
+/// `oxend_request` for the node list (`storage-rpc.md` §3.10): the fields asked for are kept,
+/// any other endpoint is refused with upstream's text, and the request survives `to_json`.
+#[test]
+fn oxend_request_get_service_nodes() {
+    let req = parse(json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
+        "params": {"active_only": true, "fields": {"public_ip": true, "storage_port": true, "swarm_id": false}}}}))
+    .unwrap();
+    let Request::GetServiceNodes { fields } = &req else {
+        panic!("{req:?}");
+    };
+    let mut fields = fields.clone();
+    fields.sort();
+    assert_eq!(fields, ["public_ip", "storage_port"]);
+    assert_eq!(parse(req.to_json()).unwrap(), req);
+    assert!(matches!(
+        parse(json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes", "params": null}})),
+        Ok(Request::GetServiceNodes { fields }) if fields.is_empty()
+    ));
+    assert_eq!(
+        err(
+            json!({"method": "oxend_request", "params": {"endpoint": "ons_resolve", "params": {}}})
+        ),
+        invalid("Invalid oxend endpoint 'ons_resolve'")
+    );
+    assert_eq!(
+        err(json!({"method": "oxend_request", "params": {}})),
+        invalid("Required field 'endpoint' missing")
+    );
+    assert_eq!(
+        err(json!({"method": "oxend_request", "params": {"endpoint": 5}})),
+        invalid("endpoint: expected a string")
+    );
+}
