@@ -145,3 +145,69 @@ fn demo_runs_a_conversation_and_stops_cleanly() {
         "{stdout}"
     );
 }
+
+/// The devnet's intervals and votes: a node that dies is not restarted, and the others vote it
+/// out of the registry within 60 s; its swarm is refilled from the remaining nodes.
+#[test]
+fn a_dead_node_is_voted_out_within_a_minute() {
+    require_workspace_bins();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("net");
+    let mut devnet = Devnet::start(&dir, &["--nodes", "7"], &[]);
+    devnet.wait_ready(Duration::from_secs(150));
+    let pids = Pids::read(&dir).unwrap();
+    let network: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("network.json")).unwrap()).unwrap();
+    let nodes = parse_node_list(&network).unwrap();
+    assert_eq!(nodes.len(), 7);
+    // Which node is node 0? The one whose data directory's key matches.
+    let victim_pid = pids.nodes[0].unwrap();
+    let victim_key = {
+        let out = Command::new(Path::new(DEVNET).with_file_name("sotto-node"))
+            .args(["keys", "--data-dir"])
+            .arg(dir.join("node0"))
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["pubkey_ed25519"].as_str().unwrap().to_owned()
+    };
+    assert!(Command::new("kill")
+        .args(["-9", &victim_pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let killed = std::time::Instant::now();
+
+    let deadline = killed + Duration::from_secs(60);
+    loop {
+        let report: Value = serde_json::from_str(&status(&dir, true)).unwrap();
+        let listed = report["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["registered"] == true)
+            .count();
+        let gone = report["nodes"].as_array().unwrap().iter().any(|n| {
+            n["ed25519"].as_str() == Some(victim_key.as_str()) && n["registered"] == false
+        });
+        if listed == 6 && gone {
+            let members: usize = report["swarms"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|m| m.as_array().unwrap().len())
+                .sum();
+            assert_eq!(members, 6, "{report}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not voted out within 60 s: {report}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    devnet.sigterm();
+    let (exit, stderr) = devnet.wait_exit(Duration::from_secs(30));
+    assert!(exit.success(), "{exit}: {stderr}");
+    assert!(stderr.contains("node 0 exited"), "{stderr}");
+}
