@@ -137,8 +137,42 @@ fn bench_layer(c: &mut Criterion) {
     }
 }
 
+fn bench_attachment(c: &mut Criterion) {
+    use sotto_crypto::attachment::{
+        decrypt_deterministic, decrypt_legacy, encrypt_deterministic, encrypt_legacy, Domain,
+    };
+    let file = vec![0x5au8; 1024 * 1024];
+    let mut group = c.benchmark_group("attachment_1MiB");
+    group.throughput(Throughput::Bytes(file.len() as u64));
+    group.sample_size(20);
+    let legacy = encrypt_legacy(&mut OsRng, &file).unwrap();
+    group.bench_function("legacy/encrypt", |b| {
+        b.iter(|| encrypt_legacy(&mut OsRng, black_box(&file)).unwrap())
+    });
+    group.bench_function("legacy/decrypt", |b| {
+        b.iter(|| {
+            decrypt_legacy(
+                black_box(&legacy.blob),
+                &*legacy.key,
+                legacy.size,
+                Some(&legacy.digest),
+            )
+            .unwrap()
+        })
+    });
+    let (det, key) = encrypt_deterministic(&[7; 32], &file, Domain::Attachment).unwrap();
+    group.bench_function("deterministic/encrypt", |b| {
+        b.iter(|| encrypt_deterministic(&[7; 32], black_box(&file), Domain::Attachment).unwrap())
+    });
+    group.bench_function("deterministic/decrypt", |b| {
+        b.iter(|| decrypt_deterministic(black_box(&det), &*key).unwrap())
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    bench_attachment,
     bench_identity,
     bench_ed25519,
     bench_mnemonic,
