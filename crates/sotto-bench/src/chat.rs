@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use serde_json::{json, Value};
+use serde_json::json;
 use sotto_client::messenger::{Event, Messenger};
 use sotto_client::profile::Profile;
 use sotto_client::transport::{HttpsTransport, RpcClient};
@@ -89,36 +89,7 @@ pub(crate) async fn bench_chat(args: ChatArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let http = sotto_https::client(&sotto_https::ClientOptions::default())?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let list = loop {
-        let v: Value = http
-            .post(&net.registry_url)
-            .json(
-                &json!({"jsonrpc": "2.0", "id": 0, "method": "get_n_service_nodes", "params": {}}),
-            )
-            .send()
-            .await?
-            .json()
-            .await?;
-        let nodes = parse_node_list(&v)?;
-        let mut ready = nodes.len() == args.nodes;
-        for n in &nodes {
-            let s: Option<Value> = match http
-                .get(format!("{}/get_stats/v1", n.base_url()))
-                .send()
-                .await
-            {
-                Ok(r) => r.json().await.ok(),
-                Err(_) => None,
-            };
-            ready &= s.is_some_and(|s| s["ready"] == true && s["swarm_id"].as_u64() == n.swarm_id);
-        }
-        if ready {
-            break v;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the network did not settle");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let list = crate::network::wait_settled(&http, &net.registry_url, args.nodes).await?;
     let nodes = parse_node_list(&list)?;
     let work = tempfile::tempdir()?;
     let alice = messenger(nodes.clone(), [1; 16]).await?;

@@ -54,6 +54,45 @@ fn swarm_of(swarms: &BTreeMap<u64, Vec<NodeInfo>>, id: &Identity) -> Vec<NodeInf
         .unwrap_or_default()
 }
 
+/// Wait (bounded: 120 s) until the registry lists `count` nodes and each serves the swarm the
+/// registry gives it; returns the registry's JSON-RPC answer.
+pub(crate) async fn wait_settled(
+    http: &reqwest::Client,
+    registry_url: &str,
+    count: usize,
+) -> anyhow::Result<Value> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let v: Value = http
+            .post(registry_url)
+            .json(
+                &json!({"jsonrpc": "2.0", "id": 0, "method": "get_n_service_nodes", "params": {}}),
+            )
+            .send()
+            .await?
+            .json()
+            .await?;
+        let nodes = parse_node_list(&v)?;
+        let mut ready = nodes.len() == count;
+        for n in &nodes {
+            let s: Option<Value> = match http
+                .get(format!("{}/get_stats/v1", n.base_url()))
+                .send()
+                .await
+            {
+                Ok(r) => r.json().await.ok(),
+                Err(_) => None,
+            };
+            ready &= s.is_some_and(|s| s["ready"] == true && s["swarm_id"].as_u64() == n.swarm_id);
+        }
+        if ready {
+            return Ok(v);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the network did not settle");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 pub(crate) async fn bench_network(args: NetworkArgs) -> anyhow::Result<()> {
     let dir = match args.bin_dir {
         Some(d) => d,
@@ -84,37 +123,7 @@ pub(crate) async fn bench_network(args: NetworkArgs) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let http = sotto_https::client(&sotto_https::ClientOptions::default())?;
 
-    // Wait (bounded) for every node to serve its swarm.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let nodes = loop {
-        let v: Value = http
-            .post(&net.registry_url)
-            .json(
-                &json!({"jsonrpc": "2.0", "id": 0, "method": "get_n_service_nodes", "params": {}}),
-            )
-            .send()
-            .await?
-            .json()
-            .await?;
-        let nodes = parse_node_list(&v)?;
-        let mut ready = nodes.len() == args.nodes;
-        for n in &nodes {
-            let s: Option<Value> = match http
-                .get(format!("{}/get_stats/v1", n.base_url()))
-                .send()
-                .await
-            {
-                Ok(r) => r.json().await.ok(),
-                Err(_) => None,
-            };
-            ready &= s.is_some_and(|s| s["ready"] == true && s["swarm_id"].as_u64() == n.swarm_id);
-        }
-        if ready {
-            break nodes;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the network did not settle");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let nodes = parse_node_list(&wait_settled(&http, &net.registry_url, args.nodes).await?)?;
     let mut swarms: BTreeMap<u64, Vec<NodeInfo>> = BTreeMap::new();
     for n in &nodes {
         if let Some(id) = n.swarm_id {
