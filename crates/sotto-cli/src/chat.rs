@@ -79,6 +79,14 @@ async fn connect(
     args: &ProfileArgs,
     profile: &Profile,
 ) -> anyhow::Result<Messenger<HttpsTransport>> {
+    Ok(connect_with_network(args, profile).await?.0)
+}
+
+/// [`connect`], also returning the network description (for its file server).
+async fn connect_with_network(
+    args: &ProfileArgs,
+    profile: &Profile,
+) -> anyhow::Result<(Messenger<HttpsTransport>, NetworkConfig)> {
     let (identity, _) = profile.identity()?.with_context(|| {
         format!(
             "no account in {}: run `sotto init` first",
@@ -104,7 +112,7 @@ async fn connect(
     let guards = messenger.ensure_guards(&preferred).await;
     let joined: Vec<String> = guards.iter().map(|k| k.to_hex()).collect();
     profile.set_setting(GUARDS_SETTING, &joined.join(","))?;
-    Ok(messenger)
+    Ok((messenger, network))
 }
 
 #[derive(Debug, Args)]
@@ -175,8 +183,13 @@ pub(crate) fn init(args: InitArgs) -> anyhow::Result<()> {
 pub(crate) struct SendArgs {
     /// The recipient's Session ID (05…).
     session_id: String,
-    /// The message.
-    text: String,
+    /// The message (with --attach: an optional caption).
+    #[arg(required_unless_present = "attach")]
+    text: Option<String>,
+    /// Send this file as an attachment: encrypted, uploaded to the network's file server
+    /// through an onion path, then sent as a pointer.
+    #[arg(long, value_name = "FILE")]
+    attach: Option<PathBuf>,
     /// Make the message disappear this many seconds after sending.
     #[arg(long, value_name = "SECS")]
     disappear_after_send: Option<u32>,
@@ -190,16 +203,45 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("{} is not a Session ID", args.session_id))?;
     let profile = args.profile.open()?;
+    let file = match &args.attach {
+        Some(path) => Some((
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+            path.file_name()
+                .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned()),
+        )),
+        None => None,
+    };
+    let text = args.text.clone().unwrap_or_default();
     let sent = runtime()?.block_on(async {
-        let messenger = connect(&args.profile, &profile).await?;
+        let (messenger, network) = connect_with_network(&args.profile, &profile).await?;
+        if let Some((bytes, name)) = &file {
+            let files = network
+                .file_server
+                .as_ref()
+                .context("the network names no file server (`file_server` in the network file)")?;
+            eprintln!(
+                "uploading {name} ({} bytes) through an onion path…",
+                bytes.len()
+            );
+            let (sent, _url) = messenger
+                .send_attachment(
+                    &to,
+                    files,
+                    &sotto_client::messenger::OutgoingFile {
+                        name,
+                        content_type: content_type(name),
+                        bytes,
+                    },
+                    args.text.as_deref(),
+                    now_ms(),
+                )
+                .await?;
+            return Ok::<_, anyhow::Error>(sent);
+        }
         let options = sotto_client::messenger::TextOptions {
             disappear_after_send: args.disappear_after_send,
         };
-        Ok::<_, anyhow::Error>(
-            messenger
-                .send_text(&to, &args.text, &options, now_ms())
-                .await?,
-        )
+        Ok(messenger.send_text(&to, &text, &options, now_ms()).await?)
     })?;
     profile.add_contact(&to.to_string(), None)?;
     profile.add_message(
@@ -209,7 +251,7 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<()> {
             sender: Identity::from_seed(&profile.identity()?.context("no account")?.1)
                 .session_id()
                 .to_string(),
-            body: args.text.clone(),
+            body: text.clone(),
             sent_ms: sent.timestamp_ms,
             outgoing: true,
             expires_ms: args
@@ -512,4 +554,120 @@ pub(crate) fn chat(args: ChatArgs) -> anyhow::Result<()> {
             }
         }
     })
+}
+
+/// A MIME type from a file name's extension (what Session clients put in the pointer).
+fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("mp4") => "video/mp4",
+        Some("mp3") => "audio/mpeg",
+        Some("pdf") => "application/pdf",
+        Some("txt") => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttachmentsArgs {
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+/// List the attachments of received and sent messages.
+pub(crate) fn attachments(args: AttachmentsArgs) -> anyhow::Result<()> {
+    let profile = args.profile.open()?;
+    let list = profile.attachments()?;
+    if args.profile.json {
+        let v: Vec<_> = list
+            .iter()
+            .map(|a| {
+                serde_json::json!({"hash": a.message_hash, "index": a.index, "file_name": a.file_name,
+                    "content_type": a.content_type, "size": a.size, "url": a.url})
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&v)?);
+    } else {
+        for a in list {
+            println!(
+                "{} #{} {} ({} bytes) {}",
+                a.message_hash,
+                a.index,
+                a.file_name.as_deref().unwrap_or("(no name)"),
+                a.size,
+                a.url
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FetchArgs {
+    /// The storage hash of the message (as `attachments` lists it).
+    hash: String,
+    /// Which attachment of the message.
+    #[arg(long, default_value_t = 0)]
+    index: u32,
+    /// Where to save it [default: PROFILE/attachments/FILE_NAME].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+/// Download an attachment through an onion path, decrypt it (refusing a wrong key, MAC or
+/// digest) and save it.
+pub(crate) fn fetch(args: FetchArgs) -> anyhow::Result<()> {
+    let profile = args.profile.open()?;
+    let attachment = profile
+        .attachments()?
+        .into_iter()
+        .find(|a| a.message_hash == args.hash && a.index == args.index)
+        .with_context(|| format!("no attachment #{} on message {}", args.index, args.hash))?;
+    let plain = runtime()?.block_on(async {
+        let (messenger, network) = connect_with_network(&args.profile, &profile).await?;
+        let files = network
+            .file_server
+            .as_ref()
+            .context("the network names no file server (`file_server` in the network file)")?;
+        Ok::<_, anyhow::Error>(messenger.fetch(files, &attachment).await?)
+    })?;
+    let out = match args.out {
+        Some(p) => p,
+        None => {
+            let dir = profile.dir().join("attachments");
+            std::fs::create_dir_all(&dir)?;
+            // Only the final component of the sender's name: never a path of theirs.
+            let name = attachment
+                .file_name
+                .as_deref()
+                .and_then(|n| std::path::Path::new(n).file_name())
+                .map_or_else(
+                    || {
+                        format!(
+                            "{}-{}",
+                            attachment.message_hash.replace('/', "_"),
+                            attachment.index
+                        )
+                    },
+                    |n| n.to_string_lossy().into_owned(),
+                );
+            dir.join(name)
+        }
+    };
+    std::fs::write(&out, &plain).with_context(|| format!("cannot write {}", out.display()))?;
+    if args.profile.json {
+        println!(
+            "{}",
+            serde_json::json!({"path": out.display().to_string(), "size": plain.len()})
+        );
+    } else {
+        println!("saved {} ({} bytes)", out.display(), plain.len());
+    }
+    Ok(())
 }

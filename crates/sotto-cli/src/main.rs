@@ -45,6 +45,10 @@ enum Command {
     Poll(chat::PollArgs),
     /// List contacts.
     Contacts(chat::ContactsArgs),
+    /// List the attachments of your conversations.
+    Attachments(chat::AttachmentsArgs),
+    /// Download, decrypt and save an attachment.
+    Fetch(chat::FetchArgs),
     /// Take back a message you sent.
     Unsend(chat::UnsendArgs),
     /// Talk with one person interactively (lines typed are sent; arrivals are printed).
@@ -64,6 +68,8 @@ fn main() -> ExitCode {
         Command::Poll(args) => chat::poll(args).map(|()| ExitCode::SUCCESS),
         Command::Contacts(args) => chat::contacts(args).map(|()| ExitCode::SUCCESS),
         Command::Unsend(args) => chat::unsend(args).map(|()| ExitCode::SUCCESS),
+        Command::Attachments(args) => chat::attachments(args).map(|()| ExitCode::SUCCESS),
+        Command::Fetch(args) => chat::fetch(args).map(|()| ExitCode::SUCCESS),
         Command::Chat(args) => chat::chat(args).map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -496,3 +496,118 @@ fn dying_nodes_change_nothing_and_offline_clients_catch_up() {
     assert!(texts(bob_p).contains(&"to both devices".to_owned()));
     let _ = alice;
 }
+
+/// Attachments: Alice sends a file (encrypted, uploaded to the file server through a 3-hop
+/// onion path); Bob lists it, fetches it through another path and gets the same bytes.
+#[test]
+fn attachments_travel_through_the_file_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_net, network) = network(6, dir.path());
+    // A file server, and its place in the network file.
+    let fs_bin = workspace_bin(env!("CARGO_BIN_EXE_sotto"), "sotto-fileserver").unwrap();
+    let fs_dir = dir.path().join("files");
+    let keys = std::process::Command::new(&fs_bin)
+        .args(["keys", "--data-dir"])
+        .arg(&fs_dir)
+        .output()
+        .unwrap();
+    let keys: Value = serde_json::from_slice(&keys.stdout).unwrap();
+    let server = sotto_testkit::Process::start(
+        &fs_bin,
+        &[
+            "--data-dir",
+            fs_dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "http",
+    )
+    .unwrap();
+    let mut description: Value =
+        serde_json::from_str(&std::fs::read_to_string(&network).unwrap()).unwrap();
+    description.as_object_mut().unwrap().insert(
+        "file_server".into(),
+        json!({"url": format!("http://{}", server.addr), "pubkey_x25519": keys["pubkey_x25519"]}),
+    );
+    std::fs::write(&network, description.to_string()).unwrap();
+    let network = network.to_str().unwrap();
+
+    let (alice_dir, bob_dir) = (dir.path().join("alice"), dir.path().join("bob"));
+    let (alice_p, bob_p) = (alice_dir.to_str().unwrap(), bob_dir.to_str().unwrap());
+    ok(&["init", "--profile", alice_p, "--network", network]);
+    let bob: Value = serde_json::from_str(&ok(&[
+        "init",
+        "--profile",
+        bob_p,
+        "--network",
+        network,
+        "--json",
+    ]))
+    .unwrap();
+    let bob_id = bob["session_id"].as_str().unwrap();
+
+    let photo = dir.path().join("holiday.jpg");
+    let bytes: Vec<u8> = (0..150_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&photo, &bytes).unwrap();
+    ok(&[
+        "send",
+        "--profile",
+        alice_p,
+        bob_id,
+        "look at this",
+        "--attach",
+        photo.to_str().unwrap(),
+    ]);
+
+    let inbox: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
+    assert_eq!(inbox[0]["text"], "look at this", "{inbox}");
+    let listed: Value =
+        serde_json::from_str(&ok(&["attachments", "--profile", bob_p, "--json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["file_name"], "holiday.jpg");
+    assert_eq!(listed[0]["content_type"], "image/jpeg");
+    assert_eq!(listed[0]["size"], 150_000);
+    let hash = listed[0]["hash"].as_str().unwrap();
+    let fetched: Value =
+        serde_json::from_str(&ok(&["fetch", "--profile", bob_p, hash, "--json"])).unwrap();
+    let saved = std::path::PathBuf::from(fetched["path"].as_str().unwrap());
+    assert!(saved.starts_with(&bob_dir), "{fetched}");
+    assert_eq!(std::fs::read(&saved).unwrap(), bytes);
+    // The file server holds only ciphertext.
+    let stored: Vec<std::path::PathBuf> = walk(&fs_dir.join("files"));
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let blob = std::fs::read(&stored[0]).unwrap();
+    assert!(blob.windows(64).all(|w| w != &bytes[..64]));
+
+    // Without a file server in the network file, the error says so.
+    let bare = dir.path().join("bare.json");
+    std::fs::write(&bare, r#"{"seed_url": "https://127.0.0.1:1/json_rpc"}"#).unwrap();
+    let out = sotto(&[
+        "send",
+        "--profile",
+        alice_p,
+        "--network",
+        bare.to_str().unwrap(),
+        bob_id,
+        "--attach",
+        photo.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("names no file server"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -60,6 +60,9 @@ pub enum Error {
     /// The network description could not be used.
     #[error("network: {0}")]
     Network(String),
+    /// An attachment could not be encrypted or decrypted (wrong key, MAC or digest).
+    #[error("attachment: {0}")]
+    Attachment(#[from] sotto_crypto::Error),
     /// The HTTPS client could not be built.
     #[error(transparent)]
     Https(#[from] sotto_https::Error),

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod err;
+pub mod files;
 pub mod messenger;
 pub mod network;
 pub mod path;

@@ -14,8 +14,9 @@ use sotto_message::{decode_1to1, encode_1to1};
 use sotto_rpc::nodes::NodeInfo;
 
 use crate::err::{Error, Result};
+use crate::files::FileServer;
 use crate::path::{choose_path, DEFAULT_HOPS};
-use crate::profile::{Profile, StoredMessage};
+use crate::profile::{Attachment, Profile, StoredMessage};
 use crate::transport::{RpcAnswer, RpcClient, Transport};
 
 /// TTL of a conversation message (Session desktop `constants.ts`: 14 days).
@@ -86,6 +87,17 @@ pub enum Event {
         /// Its envelope timestamp.
         timestamp: i64,
     },
+}
+
+/// A file to send as an attachment.
+#[derive(Debug, Clone, Copy)]
+pub struct OutgoingFile<'a> {
+    /// Its name, as the recipient will see it.
+    pub name: &'a str,
+    /// Its MIME type.
+    pub content_type: &'a str,
+    /// Its contents.
+    pub bytes: &'a [u8],
 }
 
 /// TTL of typing indicators (desktop `constants.ts`: 20 s).
@@ -427,6 +439,137 @@ impl<T: Transport> Messenger<T> {
         })
     }
 
+    /// A path to an external server: a guard, then random distinct nodes.
+    fn server_path(&self) -> Result<Vec<NodeInfo>> {
+        let pool = self.pool();
+        match self.guards().choose(&mut rand::thread_rng()).cloned() {
+            Some(guard) => {
+                let rest: Vec<NodeInfo> = pool
+                    .into_iter()
+                    .filter(|n| n.ed25519 != guard.ed25519)
+                    .collect();
+                let mut path = vec![guard];
+                path.extend(choose_path(
+                    &mut rand::thread_rng(),
+                    &rest,
+                    DEFAULT_HOPS - 1,
+                    None,
+                )?);
+                Ok(path)
+            }
+            None => choose_path(&mut rand::thread_rng(), &pool, DEFAULT_HOPS, None),
+        }
+    }
+
+    /// Upload an (already encrypted) file through an onion path; its id on the server.
+    pub async fn upload(&self, files: &FileServer, blob: Vec<u8>) -> Result<String> {
+        let path = self.server_path()?;
+        let reply = self
+            .rpc
+            .onion_server(&path, &files.server, FileServer::upload_request(blob))
+            .await?;
+        if reply.code != 200 {
+            return Err(Error::Rpc {
+                status: reply.code,
+                body: String::from_utf8_lossy(&reply.body).into_owned(),
+            });
+        }
+        let v: Value = serde_json::from_slice(&reply.body).map_err(|e| Error::Rpc {
+            status: 200,
+            body: format!("file server answer is not JSON: {e}"),
+        })?;
+        match v.get("id") {
+            Some(Value::String(id)) => Ok(id.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(Error::Rpc {
+                status: 200,
+                body: format!("no id in {v}"),
+            }),
+        }
+    }
+
+    /// Download a file by id through an onion path (still encrypted).
+    pub async fn download(&self, files: &FileServer, id: &str) -> Result<Vec<u8>> {
+        let path = self.server_path()?;
+        let reply = self
+            .rpc
+            .onion_server(&path, &files.server, FileServer::download_request(id))
+            .await?;
+        if reply.code != 200 {
+            return Err(Error::Rpc {
+                status: reply.code,
+                body: String::from_utf8_lossy(&reply.body).into_owned(),
+            });
+        }
+        Ok(reply.body)
+    }
+
+    /// Send a file (encrypted the legacy way, as Session clients do by default, then uploaded)
+    /// with an optional caption text, and a sync copy.
+    pub async fn send_attachment(
+        &self,
+        to: &SessionId,
+        files: &FileServer,
+        file: &OutgoingFile<'_>,
+        text: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(Sent, String)> {
+        let encrypted = sotto_crypto::attachment::encrypt_legacy(&mut OsRng, file.bytes)?;
+        let id = self.upload(files, encrypted.blob).await?;
+        let url = files.file_url(&id);
+        let pointer = sotto_message::proto::AttachmentPointer {
+            deprecated_id: id.parse().unwrap_or(0),
+            content_type: Some(file.content_type.to_owned()),
+            key: Some(encrypted.key.to_vec()),
+            size: u32::try_from(encrypted.size).ok(),
+            digest: Some(encrypted.digest.to_vec()),
+            file_name: Some(file.name.to_owned()),
+            url: Some(url.clone()),
+            ..Default::default()
+        };
+        let mut content = Content::text(text.unwrap_or_default());
+        if let Some(dm) = content.data_message.as_mut() {
+            if text.is_none() {
+                dm.body = None;
+            }
+            dm.attachments = vec![pointer];
+        }
+        let sent = self
+            .send_content(to, &content, MESSAGE_TTL_MS, now_ms)
+            .await?;
+        let mut sync = content;
+        if let Some(dm) = sync.data_message.as_mut() {
+            dm.sync_target = Some(to.to_string());
+        }
+        let me = self.session_id();
+        if let Err(e) = self.send_content(&me, &sync, MESSAGE_TTL_MS, now_ms).await {
+            tracing::warn!(error = %e, "sync copy not stored");
+        }
+        Ok((sent, url))
+    }
+
+    /// Fetch and decrypt an attachment (either scheme) from `files`.
+    pub async fn fetch(&self, files: &FileServer, attachment: &Attachment) -> Result<Vec<u8>> {
+        let id = files.id_of(&attachment.url).ok_or_else(|| {
+            Error::Network(format!(
+                "{} is not on the file server {}",
+                attachment.url, files.url
+            ))
+        })?;
+        let blob = self.download(files, id).await?;
+        let plain = if attachment.key.len() == 32 {
+            sotto_crypto::attachment::decrypt_deterministic(&blob, &attachment.key)
+        } else {
+            sotto_crypto::attachment::decrypt_legacy(
+                &blob,
+                &attachment.key,
+                usize::try_from(attachment.size).unwrap_or(usize::MAX),
+                attachment.digest.as_deref(),
+            )
+        };
+        Ok(plain?)
+    }
+
     /// Tell `to` we read its messages sent at `timestamps` (a READ receipt).
     pub async fn send_read_receipt(
         &self,
@@ -634,8 +777,27 @@ fn file(
             profile.add_contact(&sender, Some(name))?;
         }
     }
-    let Some(body) = dm.body.as_deref() else {
-        return Ok(None);
+    let attachments: Vec<Attachment> = dm
+        .attachments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            Some(Attachment {
+                message_hash: hash.to_owned(),
+                index: u32::try_from(i).ok()?,
+                url: p.url.clone()?,
+                key: p.key.clone()?,
+                digest: p.digest.clone(),
+                size: u64::from(p.size.unwrap_or(0)),
+                file_name: p.file_name.clone(),
+                content_type: p.content_type.clone(),
+            })
+        })
+        .collect();
+    let body = match (dm.body.as_deref(), attachments.is_empty()) {
+        (Some(b), _) => b,
+        (None, false) => "",
+        (None, true) => return Ok(None),
     };
     let (conversation, outgoing) = match &dm.sync_target {
         Some(t) if sender == me => (t.clone(), true),
@@ -656,6 +818,9 @@ fn file(
     };
     if !profile.add_message(&stored, now_ms)? {
         return Ok(None);
+    }
+    for a in &attachments {
+        profile.add_attachment(a)?;
     }
     if !stored.outgoing {
         profile.add_contact(&stored.sender, None)?;

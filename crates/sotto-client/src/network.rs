@@ -13,6 +13,8 @@ pub struct NetworkConfig {
     pub seed_urls: Vec<String>,
     /// Nodes listed in the file, if any.
     pub nodes: Vec<NodeInfo>,
+    /// The file server for attachments, if the file names one (`file_server`).
+    pub file_server: Option<crate::files::FileServer>,
 }
 
 impl NetworkConfig {
@@ -31,12 +33,20 @@ impl NetworkConfig {
         } else {
             Vec::new()
         };
+        let file_server = v
+            .get("file_server")
+            .map(crate::files::FileServer::from_json)
+            .transpose()?;
         if seed_urls.is_empty() && nodes.is_empty() {
             return Err(Error::Network(
                 "the network file names no seed_url, seed_urls or service_node_states".into(),
             ));
         }
-        Ok(Self { seed_urls, nodes })
+        Ok(Self {
+            seed_urls,
+            nodes,
+            file_server,
+        })
     }
 
     /// Read a description file.

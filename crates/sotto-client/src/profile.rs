@@ -14,7 +14,29 @@ pub const PROFILE_DB: &str = "profile.db";
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_profile.sql"),
     include_str!("../migrations/0002_receipts_expiry.sql"),
+    include_str!("../migrations/0003_attachments.sql"),
 ];
+
+/// An attachment of a message, as its pointer describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The message it came with.
+    pub message_hash: String,
+    /// Its position among the message's attachments.
+    pub index: u32,
+    /// Where the encrypted file is.
+    pub url: String,
+    /// Its key: 64 bytes (legacy) or 32 (deterministic).
+    pub key: Vec<u8>,
+    /// SHA-256 of the encrypted file (legacy).
+    pub digest: Option<Vec<u8>>,
+    /// Plaintext size.
+    pub size: u64,
+    /// The sender's file name.
+    pub file_name: Option<String>,
+    /// MIME type.
+    pub content_type: Option<String>,
+}
 
 /// A message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +296,54 @@ impl Profile {
             .execute("DELETE FROM messages WHERE hash = ?1", params![hash])
             .map(|n| n > 0)
             .map_err(db_err)
+    }
+
+    /// Record an attachment (a repeat is ignored).
+    pub fn add_attachment(&self, a: &Attachment) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO attachments (message_hash, idx, url, key, digest, size, file_name, content_type) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                params![
+                    a.message_hash,
+                    a.index,
+                    a.url,
+                    a.key,
+                    a.digest,
+                    i64::try_from(a.size).unwrap_or(i64::MAX),
+                    a.file_name,
+                    a.content_type
+                ],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// Every attachment recorded, in message order.
+    pub fn attachments(&self) -> Result<Vec<Attachment>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT a.message_hash, a.idx, a.url, a.key, a.digest, a.size, a.file_name, a.content_type \
+                 FROM attachments a LEFT JOIN messages m ON m.hash = a.message_hash \
+                 ORDER BY m.sent_ms, a.message_hash, a.idx",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Attachment {
+                    message_hash: r.get(0)?,
+                    index: r.get(1)?,
+                    url: r.get(2)?,
+                    key: r.get(3)?,
+                    digest: r.get(4)?,
+                    size: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                    file_name: r.get(6)?,
+                    content_type: r.get(7)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
     }
 
     /// Mark a storage hash seen; true if it was new.

@@ -141,6 +141,48 @@ impl<T: Transport> RpcClient<T> {
         }
     }
 
+    /// Send an HTTP request to an external server (file server, community) through `path`,
+    /// as an onion v4 request; the server's decrypted answer.
+    pub async fn onion_server(
+        &self,
+        path: &[NodeInfo],
+        server: &sotto_onion::client::Server,
+        request: sotto_onion::lsrpc::V4Request,
+    ) -> Result<sotto_onion::lsrpc::V4Response> {
+        let Some(guard) = path.first() else {
+            return Err(Error::NotEnoughNodes {
+                wanted: 1,
+                available: 0,
+            });
+        };
+        let hops: Vec<Hop> = path.iter().map(hop).collect();
+        let destination = Destination::Server {
+            server: server.clone(),
+            request: sotto_onion::client::ServerRequest::V4(request),
+        };
+        let built = build(&mut OsRng, self.enc_type, &hops, &destination)?;
+        let (status, body) = self.transport.post(guard, ONION_PATH, built.body).await?;
+        match built.reply.decrypt_response(status, &body) {
+            Ok(Response::V4(reply)) => Ok(reply),
+            Ok(_) => Err(Error::Onion(sotto_onion::Error::Json {
+                what: "onion reply",
+                reason: "not a v4 reply".into(),
+            })),
+            Err(e @ sotto_onion::Error::PathFailed { .. }) => {
+                let failed_node = e.failed_node();
+                let sotto_onion::Error::PathFailed { status, body } = e else {
+                    return Err(Error::Onion(e));
+                };
+                Err(Error::PathFailed {
+                    status,
+                    body,
+                    failed_node,
+                })
+            }
+            Err(e) => Err(Error::Onion(e)),
+        }
+    }
+
     /// Send `method(params)` straight to `target`'s `/storage_rpc/v1`.
     pub async fn direct(
         &self,
