@@ -97,6 +97,9 @@ pub struct Pids {
     pub registry: Option<u32>,
     /// Node `i`'s pid at index `i`.
     pub nodes: Vec<Option<u32>>,
+    /// The file server, if the devnet runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_server: Option<u32>,
 }
 
 impl Pids {
@@ -105,6 +108,7 @@ impl Pids {
         self.registry
             .iter()
             .chain(self.nodes.iter().flatten())
+            .chain(self.file_server.iter())
             .copied()
             .collect()
     }
@@ -178,10 +182,11 @@ mod tests {
             devnet: 1,
             registry: Some(2),
             nodes: vec![Some(3), None, Some(5)],
+            file_server: Some(7),
         };
         pids.write(dir.path()).unwrap();
         assert_eq!(Pids::read(dir.path()).unwrap(), pids);
-        assert_eq!(pids.children(), [2, 3, 5]);
+        assert_eq!(pids.children(), [2, 3, 5, 7]);
         std::fs::write(dir.path().join(NETWORK_FILE), "{}").unwrap();
         let err = read_network(dir.path()).unwrap_err().to_string();
         assert!(

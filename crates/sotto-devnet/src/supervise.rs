@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use sotto_devnet::config::START_TIMEOUT;
 
 /// What a server prints once bound; the rest of the line is its address.
-const LISTENING: &str = "listening on https://";
+/// What servers print once bound (`https` nodes and registry, `http` file server).
+const LISTENING: [&str; 2] = ["listening on https://", "listening on http://"];
 
 /// A process that ended while it was not asked to.
 #[derive(Debug)]
@@ -91,7 +92,7 @@ impl Supervisor {
             let mut addr_tx = Some(addr_tx);
             let mut lines = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(addr) = line.strip_prefix(LISTENING) {
+                if let Some(addr) = LISTENING.iter().find_map(|p| line.strip_prefix(p)) {
                     if let Some(tx) = addr_tx.take() {
                         let _ = tx.send(addr.trim().to_owned());
                     }
@@ -185,6 +186,8 @@ async fn terminate(child: &mut Child, pid: u32, grace: Duration) {
 pub(crate) struct Bins {
     pub(crate) registry: PathBuf,
     pub(crate) node: PathBuf,
+    /// The file server, started when it is there (it is optional).
+    pub(crate) fileserver: Option<PathBuf>,
 }
 
 impl Bins {
@@ -205,7 +208,16 @@ impl Bins {
             .is_some_and(|p| p == "release");
         eprintln!("building sotto-node and sotto-registry…");
         let mut build = std::process::Command::new(cargo);
-        build.args(["build", "-q", "-p", "sotto-node", "-p", "sotto-registry"]);
+        build.args([
+            "build",
+            "-q",
+            "-p",
+            "sotto-node",
+            "-p",
+            "sotto-registry",
+            "-p",
+            "sotto-fileserver",
+        ]);
         if release {
             build.arg("--release");
         }
@@ -242,6 +254,7 @@ impl Bins {
         Ok(Self {
             registry: find("sotto-registry")?,
             node: find("sotto-node")?,
+            fileserver: find("sotto-fileserver").ok(),
         })
     }
 }

@@ -125,6 +125,7 @@ pub(crate) async fn bring_up(
         devnet: std::process::id(),
         registry: None,
         nodes: vec![None; usize::from(count)],
+        file_server: None,
     };
     pids.write(dir)?;
 
@@ -185,7 +186,35 @@ pub(crate) async fn bring_up(
     }
 
     let states = wait_ready(sup, dir, &seed_url, &nodes, deadline).await?;
-    let network = files::network_json(&seed_url, sizes, &states);
+    let mut network = files::network_json(&seed_url, sizes, &states);
+    if let Some(bin) = &bins.fileserver {
+        let data = dir.join("fileserver");
+        let (_, x25519) = node_keys(bin, &data).await?;
+        let data_arg = data.display().to_string();
+        let started = sup
+            .start_server(
+                "file server",
+                bin,
+                &[
+                    "--data-dir".to_owned(),
+                    data_arg,
+                    "--listen".to_owned(),
+                    "127.0.0.1:0".to_owned(),
+                ],
+                &logs.join("fileserver.log"),
+            )
+            .await?;
+        pids.file_server = Some(started.pid);
+        pids.write(dir)?;
+        let url = format!("http://{}", started.addr);
+        eprintln!("file server up at {url} (pid {})", started.pid);
+        if let Some(o) = network.as_object_mut() {
+            o.insert(
+                "file_server".into(),
+                serde_json::json!({"url": url, "pubkey_x25519": x25519}),
+            );
+        }
+    }
     files::write_atomic(&dir.join(NETWORK_FILE), network.to_string().as_bytes())?;
     Ok(network)
 }

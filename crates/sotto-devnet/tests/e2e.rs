@@ -99,7 +99,8 @@ fn up_status_and_clean_stop() {
         let pids = Pids::read(dir).unwrap();
         assert_eq!(pids.devnet, devnet.pid());
         let children = pids.children();
-        assert_eq!(children.len(), n + 1);
+        // The registry, the nodes and the file server.
+        assert_eq!(children.len(), n + 2);
         devnet.sigterm();
         let (exit, stderr) = devnet.wait_exit(Duration::from_secs(30));
         assert!(exit.success(), "{exit}: {stderr}");
@@ -137,11 +138,16 @@ fn demo_runs_a_conversation_and_stops_cleanly() {
         .skip(1)
         .take_while(|l| !l.is_empty())
         .collect();
-    assert_eq!(transcript.len(), 3, "{stdout}");
+    // Three texts and the file's caption.
+    assert_eq!(transcript.len(), 4, "{stdout}");
+    assert!(
+        stdout.contains("decrypted it: 50000 bytes, identical."),
+        "{stdout}"
+    );
     assert!(transcript[0].ends_with("Alice: Hello Bob! This went through three onion hops."));
     assert!(transcript[1].contains("Bob  : Hi Alice."));
     assert!(
-        stdout.contains("stopping the network (6 processes)"),
+        stdout.contains("stopping the network (7 processes)"),
         "{stdout}"
     );
 }
