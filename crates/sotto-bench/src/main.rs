@@ -19,6 +19,7 @@ use sotto_node::store::{Durability, Store, StoreOptions, StoredMessage};
 use sotto_rpc::{message_hash, AccountId, Namespace};
 
 mod chat;
+mod files;
 mod network;
 mod onion;
 
@@ -40,6 +41,8 @@ enum Cmd {
     Network(network::NetworkArgs),
     /// Send → visible latency between two clients, polling vs waiting retrieves; client RSS.
     Chat(chat::ChatArgs),
+    /// Attachment upload and download rates, direct and through 3 onion hops.
+    Files(files::FilesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Onion(args) => runtime.block_on(onion::bench_onion(args)),
         Cmd::Network(args) => runtime.block_on(network::bench_network(args)),
         Cmd::Chat(args) => runtime.block_on(chat::bench_chat(args)),
+        Cmd::Files(args) => runtime.block_on(files::bench_files(args)),
     }
 }
 
