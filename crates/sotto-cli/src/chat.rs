@@ -31,6 +31,8 @@ pub(crate) struct ProfileArgs {
 
 const NETWORK_SETTING: &str = "network_file";
 const NAME_SETTING: &str = "display_name";
+const AVATAR_URL_SETTING: &str = "avatar_url";
+const AVATAR_KEY_SETTING: &str = "avatar_key";
 
 fn default_profile_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
@@ -103,6 +105,12 @@ async fn connect_with_network(
         nodes,
     );
     messenger.set_display_name(profile.setting(NAME_SETTING)?);
+    if let (Some(url), Some(key)) = (
+        profile.setting(AVATAR_URL_SETTING)?,
+        profile.setting(AVATAR_KEY_SETTING)?,
+    ) {
+        messenger.set_avatar(Some((url, hex::decode(key).unwrap_or_default())));
+    }
     let preferred: Vec<sotto_crypto::Ed25519PublicKey> = profile
         .setting(GUARDS_SETTING)?
         .unwrap_or_default()
@@ -449,7 +457,14 @@ pub(crate) fn contacts(args: ContactsArgs) -> anyhow::Result<()> {
     if args.profile.json {
         let v: Vec<_> = list
             .iter()
-            .map(|(id, name)| serde_json::json!({"session_id": id, "name": name}))
+            .map(|(id, name)| {
+                let avatar = profile
+                    .contact_avatar(id)
+                    .ok()
+                    .flatten()
+                    .map(|(url, _)| url);
+                serde_json::json!({"session_id": id, "name": name, "avatar_url": avatar})
+            })
             .collect();
         println!("{}", serde_json::to_string(&v)?);
     } else {
@@ -670,4 +685,93 @@ pub(crate) fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         println!("saved {} ({} bytes)", out.display(), plain.len());
     }
     Ok(())
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum AvatarCommand {
+    /// Set your profile picture: encrypted with a fresh profile key, uploaded through an onion
+    /// path, and sent with your messages from now on.
+    Set {
+        /// The image file.
+        file: PathBuf,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
+    /// Download and decrypt a contact's profile picture (known once they sent you a message).
+    Get {
+        /// The contact's Session ID.
+        session_id: String,
+        /// Where to save it [default: PROFILE/avatars/SESSION_ID].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
+}
+
+pub(crate) fn avatar(cmd: AvatarCommand) -> anyhow::Result<()> {
+    match cmd {
+        AvatarCommand::Set {
+            file,
+            profile: args,
+        } => {
+            let image =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let profile = args.open()?;
+            let (url, key) = runtime()?.block_on(async {
+                let (messenger, network) = connect_with_network(&args, &profile).await?;
+                let files = network.file_server.as_ref().context(
+                    "the network names no file server (`file_server` in the network file)",
+                )?;
+                Ok::<_, anyhow::Error>(messenger.upload_avatar(files, &image).await?)
+            })?;
+            profile.set_setting(AVATAR_URL_SETTING, &url)?;
+            profile.set_setting(AVATAR_KEY_SETTING, &hex::encode(&key))?;
+            if args.json {
+                println!("{}", serde_json::json!({"url": url}));
+            } else {
+                println!("profile picture uploaded: {url}");
+            }
+            Ok(())
+        }
+        AvatarCommand::Get {
+            session_id,
+            out,
+            profile: args,
+        } => {
+            let profile = args.open()?;
+            let (url, key) = profile
+                .contact_avatar(&session_id)?
+                .with_context(|| format!("no profile picture known for {session_id}"))?;
+            let image = runtime()?.block_on(async {
+                let (messenger, network) = connect_with_network(&args, &profile).await?;
+                let files = network.file_server.as_ref().context(
+                    "the network names no file server (`file_server` in the network file)",
+                )?;
+                Ok::<_, anyhow::Error>(messenger.fetch_avatar(files, &url, &key).await?)
+            })?;
+            let out = match out {
+                Some(p) => p,
+                None => {
+                    let dir = profile.dir().join("avatars");
+                    std::fs::create_dir_all(&dir)?;
+                    let id: SessionId = session_id
+                        .parse()
+                        .with_context(|| format!("{session_id} is not a Session ID"))?;
+                    dir.join(id.to_string())
+                }
+            };
+            std::fs::write(&out, &image)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"path": out.display().to_string(), "size": image.len()})
+                );
+            } else {
+                println!("saved {} ({} bytes)", out.display(), image.len());
+            }
+            Ok(())
+        }
+    }
 }

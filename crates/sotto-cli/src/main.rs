@@ -49,6 +49,9 @@ enum Command {
     Attachments(chat::AttachmentsArgs),
     /// Download, decrypt and save an attachment.
     Fetch(chat::FetchArgs),
+    /// Set your profile picture, or fetch a contact's.
+    #[command(subcommand)]
+    Avatar(chat::AvatarCommand),
     /// Take back a message you sent.
     Unsend(chat::UnsendArgs),
     /// Talk with one person interactively (lines typed are sent; arrivals are printed).
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Unsend(args) => chat::unsend(args).map(|()| ExitCode::SUCCESS),
         Command::Attachments(args) => chat::attachments(args).map(|()| ExitCode::SUCCESS),
         Command::Fetch(args) => chat::fetch(args).map(|()| ExitCode::SUCCESS),
+        Command::Avatar(cmd) => chat::avatar(cmd).map(|()| ExitCode::SUCCESS),
         Command::Chat(args) => chat::chat(args).map(|()| ExitCode::SUCCESS),
     };
     match result {

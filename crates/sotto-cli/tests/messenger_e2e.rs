@@ -534,7 +534,16 @@ fn attachments_travel_through_the_file_server() {
 
     let (alice_dir, bob_dir) = (dir.path().join("alice"), dir.path().join("bob"));
     let (alice_p, bob_p) = (alice_dir.to_str().unwrap(), bob_dir.to_str().unwrap());
-    ok(&["init", "--profile", alice_p, "--network", network]);
+    let alice: Value = serde_json::from_str(&ok(&[
+        "init",
+        "--profile",
+        alice_p,
+        "--network",
+        network,
+        "--json",
+    ]))
+    .unwrap();
+    let alice_id = alice["session_id"].as_str().unwrap();
     let bob: Value = serde_json::from_str(&ok(&[
         "init",
         "--profile",
@@ -578,6 +587,41 @@ fn attachments_travel_through_the_file_server() {
     assert_eq!(stored.len(), 1, "{stored:?}");
     let blob = std::fs::read(&stored[0]).unwrap();
     assert!(blob.windows(64).all(|w| w != &bytes[..64]));
+
+    // A profile picture: Alice sets one; it travels with her next message; Bob fetches it.
+    let picture = dir.path().join("me.png");
+    std::fs::write(&picture, b"\x89PNG pretend image bytes").unwrap();
+    ok(&[
+        "avatar",
+        "set",
+        picture.to_str().unwrap(),
+        "--profile",
+        alice_p,
+    ]);
+    ok(&["send", "--profile", alice_p, bob_id, "new picture"]);
+    ok(&["inbox", "--profile", bob_p]);
+    let contacts: Value =
+        serde_json::from_str(&ok(&["contacts", "--profile", bob_p, "--json"])).unwrap();
+    assert!(
+        contacts[0]["avatar_url"]
+            .as_str()
+            .unwrap()
+            .contains("/file/"),
+        "{contacts}"
+    );
+    let got: Value = serde_json::from_str(&ok(&[
+        "avatar",
+        "get",
+        alice_id,
+        "--profile",
+        bob_p,
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        std::fs::read(got["path"].as_str().unwrap()).unwrap(),
+        std::fs::read(&picture).unwrap()
+    );
 
     // Without a file server in the network file, the error says so.
     let bare = dir.path().join("bare.json");

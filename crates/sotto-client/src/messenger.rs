@@ -48,6 +48,8 @@ pub struct Messenger<T> {
     /// The first hops of this client's paths, kept across requests (`onion.md` §2).
     guards: Mutex<Vec<NodeInfo>>,
     display_name: Option<String>,
+    /// This account's profile picture: its URL and 32-byte profile key.
+    avatar: Option<(String, Vec<u8>)>,
 }
 
 /// Guards a client keeps (desktop: 2 guards, one path each).
@@ -112,6 +114,7 @@ impl<T: Transport> Messenger<T> {
             nodes: Mutex::new(nodes),
             guards: Mutex::new(Vec::new()),
             display_name: None,
+            avatar: None,
         }
     }
 
@@ -193,6 +196,35 @@ impl<T: Transport> Messenger<T> {
     /// Attach this display name (`LokiProfile.displayName`) to the messages sent.
     pub fn set_display_name(&mut self, name: Option<String>) {
         self.display_name = name;
+    }
+
+    /// Attach this profile picture (URL of the encrypted image and its 32-byte profile key) to
+    /// the messages sent, as `LokiProfile.profilePicture` and `DataMessage.profileKey`.
+    pub fn set_avatar(&mut self, avatar: Option<(String, Vec<u8>)>) {
+        self.avatar = avatar;
+    }
+
+    /// Encrypt an image with a fresh profile key (AES-256-GCM, `client.md` §6) and upload it;
+    /// the URL and key to publish with [`Messenger::set_avatar`].
+    pub async fn upload_avatar(
+        &self,
+        files: &FileServer,
+        image: &[u8],
+    ) -> Result<(String, Vec<u8>)> {
+        let mut key = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut OsRng, &mut key);
+        let blob = sotto_crypto::attachment::encrypt_avatar(&mut OsRng, &key, image)?;
+        let id = self.upload(files, blob).await?;
+        Ok((files.file_url(&id), key.to_vec()))
+    }
+
+    /// Download and decrypt a contact's profile picture.
+    pub async fn fetch_avatar(&self, files: &FileServer, url: &str, key: &[u8]) -> Result<Vec<u8>> {
+        let id = files.id_of(url).ok_or_else(|| {
+            Error::Network(format!("{url} is not on the file server {}", files.url))
+        })?;
+        let blob = self.download(files, id).await?;
+        Ok(sotto_crypto::attachment::decrypt_avatar(key, &blob)?)
     }
 
     /// This account's Session ID.
@@ -382,11 +414,13 @@ impl<T: Transport> Messenger<T> {
     ) -> Result<Sent> {
         let mut content = Content::text(text);
         if let Some(dm) = content.data_message.as_mut() {
-            if let Some(name) = &self.display_name {
+            if self.display_name.is_some() || self.avatar.is_some() {
                 dm.profile = Some(sotto_message::proto::LokiProfile {
-                    display_name: Some(name.clone()),
+                    display_name: self.display_name.clone(),
+                    profile_picture: self.avatar.as_ref().map(|(url, _)| url.clone()),
                     ..Default::default()
                 });
+                dm.profile_key = self.avatar.as_ref().map(|(_, key)| key.clone());
             }
         }
         let ttl = match options.disappear_after_send {
@@ -775,6 +809,15 @@ fn file(
     if let Some(name) = dm.profile.as_ref().and_then(|p| p.display_name.as_deref()) {
         if sender != me {
             profile.add_contact(&sender, Some(name))?;
+        }
+    }
+    let picture = dm
+        .profile
+        .as_ref()
+        .and_then(|p| p.profile_picture.as_deref());
+    if let (Some(url), Some(key)) = (picture, dm.profile_key.as_deref()) {
+        if sender != me && key.len() == 32 {
+            profile.set_contact_avatar(&sender, url, key)?;
         }
     }
     let attachments: Vec<Attachment> = dm

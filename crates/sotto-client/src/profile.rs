@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_profile.sql"),
     include_str!("../migrations/0002_receipts_expiry.sql"),
     include_str!("../migrations/0003_attachments.sql"),
+    include_str!("../migrations/0004_avatars.sql"),
 ];
 
 /// An attachment of a message, as its pointer describes it.
@@ -160,6 +161,31 @@ impl Profile {
                 params![session_id, name],
             )
             .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// Remember a contact's profile picture (URL and profile key).
+    pub fn set_contact_avatar(&self, session_id: &str, url: &str, key: &[u8]) -> Result<()> {
+        self.add_contact(session_id, None)?;
+        self.conn
+            .execute(
+                "UPDATE contacts SET avatar_url = ?2, avatar_key = ?3 WHERE session_id = ?1",
+                params![session_id, url, key],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// A contact's profile picture, if known: URL and profile key.
+    pub fn contact_avatar(&self, session_id: &str) -> Result<Option<(String, Vec<u8>)>> {
+        self.conn
+            .query_row(
+                "SELECT avatar_url, avatar_key FROM contacts WHERE session_id = ?1 \
+                 AND avatar_url IS NOT NULL AND avatar_key IS NOT NULL",
+                params![session_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
             .map_err(db_err)
     }
 
