@@ -81,6 +81,7 @@ async fn main() {
             let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
             let mut latencies = Vec::new();
             let mut errors = 0u64;
+            let mut limited = 0u64;
             let mut i = 0usize;
             while Instant::now() < deadline {
                 let (path, body) = if post {
@@ -115,22 +116,28 @@ async fn main() {
                 }
                 let start = Instant::now();
                 match req.send().await {
-                    Ok(r) if r.status().is_success() || r.status().as_u16() == 429 => {
+                    Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
                         latencies.push(start.elapsed());
+                    }
+                    // PySOGS's 5-posts-per-16-s limit: answered, but not a post.
+                    Ok(r) if r.status().as_u16() == 429 => {
+                        let _ = r.bytes().await;
+                        limited += 1;
                     }
                     _ => errors += 1,
                 }
             }
-            (latencies, errors)
+            (latencies, errors, limited)
         }));
     }
     let mut all = Vec::new();
-    let mut errors = 0;
+    let (mut errors, mut limited) = (0, 0);
     for t in tasks {
-        let (l, e) = t.await.unwrap();
+        let (l, e, r) = t.await.unwrap();
         all.extend(l);
         errors += e;
+        limited += r;
     }
     all.sort();
     let pct = |p: f64| {
@@ -139,7 +146,8 @@ async fn main() {
             .unwrap_or_default()
     };
     println!(
-        "{} {} requests in {secs} s: {:.0} req/s, p50 {:?}, p99 {:?}, errors {errors}",
+        "{} {} requests in {secs} s: {:.0} req/s, p50 {:?}, p99 {:?}, errors {errors}, \
+         rate-limited (429, not counted) {limited}",
         all.len(),
         if post { "post" } else { "batch poll" },
         all.len() as f64 / secs as f64,
