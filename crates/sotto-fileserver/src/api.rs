@@ -344,24 +344,6 @@ async fn extend(
     Ok(info_json(found.ok_or(NOT_FOUND)?))
 }
 
-/// Percent-encode what a URI cannot carry, keeping the rest as given.
-fn uri_safe(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        if b.is_ascii_graphic()
-            && !matches!(
-                b,
-                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
-            )
-        {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// What an inner request answered.
 struct SubResponse {
     code: u16,
@@ -380,7 +362,7 @@ async fn subrequest(
 ) -> Option<SubResponse> {
     let mut builder = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).ok()?)
-        .uri(uri_safe(endpoint));
+        .uri(sotto_onion::lsrpc::endpoint_uri(endpoint));
     for (k, v) in headers {
         if k.eq_ignore_ascii_case("content-length") {
             continue;

@@ -26,6 +26,28 @@ pub struct V4Request {
     pub body: Option<Vec<u8>>,
 }
 
+/// An inner request's endpoint as a URI path for the server's own router: bytes a URI cannot
+/// carry (non-ASCII, spaces, controls, and the characters `"`, `<`, `>`, `\`, `^`, backtick,
+/// `{`, `|`, `}`) are percent-encoded; everything else, including existing `%XX` escapes and
+/// the query, stays as the client sent it. (Session clients put room tokens and file names into
+/// endpoints unescaped.)
+pub fn endpoint_uri(endpoint: &str) -> String {
+    let mut out = String::with_capacity(endpoint.len());
+    for &b in endpoint.as_bytes() {
+        if b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            )
+        {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[derive(Serialize)]
 struct V4Meta<'a> {
     method: &'a str,

@@ -247,3 +247,27 @@ proptest! {
         prop_assert!(peel(&keys, &layer).is_err());
     }
 }
+
+#[test]
+fn endpoint_uri_escapes_only_what_a_uri_cannot_carry() {
+    use sotto_onion::lsrpc::endpoint_uri;
+    assert_eq!(
+        endpoint_uri("/room/lobby/messages/since/5?t=r&reactors=5"),
+        "/room/lobby/messages/since/5?t=r&reactors=5"
+    );
+    assert_eq!(
+        endpoint_uri("/room/x/file/1/my photo.jpg"),
+        "/room/x/file/1/my%20photo.jpg"
+    );
+    assert_eq!(endpoint_uri("/a%20b"), "/a%20b");
+    assert_eq!(endpoint_uri("/é{|}"), "/%C3%A9%7B%7C%7D");
+}
+
+proptest! {
+    #[test]
+    fn endpoint_uri_always_parses_as_a_uri(path in "/\\PC{0,40}") {
+        let uri = sotto_onion::lsrpc::endpoint_uri(&path);
+        prop_assert!(uri.is_ascii());
+        prop_assert!(!uri.contains(' '));
+    }
+}

@@ -79,25 +79,6 @@ fn parse_sub(v: &Value) -> ApiResult<SubRequest> {
     })
 }
 
-/// Percent-encode what a URI cannot carry (non-ASCII, spaces, controls), keeping everything
-/// else — including existing `%XX` escapes and the query — as given.
-fn uri_safe(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        if b.is_ascii_graphic()
-            && !matches!(
-                b,
-                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
-            )
-        {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// What a subrequest answered: status, lower-case headers without `content-length`, body.
 pub(super) struct SubResponse {
     pub(super) code: u16,
@@ -129,7 +110,7 @@ pub(super) async fn subrequest(
 ) -> Option<SubResponse> {
     let mut builder = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).ok()?)
-        .uri(uri_safe(path));
+        .uri(sotto_onion::lsrpc::endpoint_uri(path));
     let mut given_type = None;
     for (k, v) in headers {
         if k.eq_ignore_ascii_case("content-length") {
