@@ -220,29 +220,46 @@ fn not_ready(state: &AppState) -> Option<Response> {
     (!view.ready()).then(|| text(503, "Service node is not ready: not in any swarm\n"))
 }
 
-/// A replicated request from a swarm peer: run here only.
-async fn swarm_rpc(
-    State(state): State<AppState>,
+/// The largest storage-test request: a message hash and a timestamp, with room to spare.
+const STORAGE_TEST_MAX_BODY: usize = 64 * 1024;
+
+/// Who may call a peer endpoint.
+#[derive(Clone, Copy)]
+enum Callers {
+    /// Members of this node's swarm (replication, storage tests).
+    SwarmPeers,
+    /// Any registered node (hand-overs come from the swarm an account leaves).
+    KnownNodes,
+}
+
+/// The shape every node-to-node endpoint shares: read a bounded body, check the signed peer
+/// headers against the allowed callers, run `handle` off the async runtime, and count it.
+async fn peer_endpoint(
+    state: AppState,
     headers: HeaderMap,
     request: Request,
+    path: &'static str,
+    max_body: usize,
+    callers: Callers,
+    handle: fn(&Node, &[u8], i64) -> Reply,
 ) -> Response {
     let started = Instant::now();
     let response = async {
-        let Ok(body) = to_bytes(request.into_body(), MAX_REQUEST_BODY).await else {
+        let Ok(body) = to_bytes(request.into_body(), max_body).await else {
             return text(413, "Request body too large");
         };
         let now = now_ms();
         let view = state.node.view();
-        let is_peer =
-            |k: &sotto_crypto::Ed25519PublicKey| view.peers().iter().any(|p| p.ed25519 == *k);
-        if let Err(peer::Refused(status, why)) =
-            peer::verify(&headers, SWARM_RPC_PATH, &body, now, is_peer)
-        {
-            tracing::info!(status, why, "peer request refused");
+        let allowed = |k: &sotto_crypto::Ed25519PublicKey| match callers {
+            Callers::SwarmPeers => view.peers().iter().any(|p| p.ed25519 == *k),
+            Callers::KnownNodes => state.directory.get(k).is_some(),
+        };
+        if let Err(peer::Refused(status, why)) = peer::verify(&headers, path, &body, now, allowed) {
+            tracing::info!(status, why, path, "peer request refused");
             return text(status, why);
         }
         let node = Arc::clone(&state.node);
-        match tokio::task::spawn_blocking(move || node.handle(&body, now)).await {
+        match tokio::task::spawn_blocking(move || handle(&node, &body, now)).await {
             Ok(reply) => reply_response(reply),
             Err(_) => text(500, "request failed"),
         }
@@ -250,8 +267,26 @@ async fn swarm_rpc(
     .await;
     state
         .metrics
-        .observe(SWARM_RPC_PATH, response.status().as_u16(), started);
+        .observe(path, response.status().as_u16(), started);
     response
+}
+
+/// A replicated request from a swarm peer: run here only.
+async fn swarm_rpc(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    peer_endpoint(
+        state,
+        headers,
+        request,
+        SWARM_RPC_PATH,
+        MAX_REQUEST_BODY,
+        Callers::SwarmPeers,
+        Node::handle,
+    )
+    .await
 }
 
 /// A swarm peer's storage test.
@@ -260,61 +295,30 @@ async fn storage_test(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let started = Instant::now();
-    let response = async {
-        let Ok(body) = to_bytes(request.into_body(), 64 * 1024).await else {
-            return text(413, "Request body too large");
-        };
-        let now = now_ms();
-        let view = state.node.view();
-        let is_peer =
-            |k: &sotto_crypto::Ed25519PublicKey| view.peers().iter().any(|p| p.ed25519 == *k);
-        if let Err(peer::Refused(status, why)) =
-            peer::verify(&headers, STORAGE_TEST_PATH, &body, now, is_peer)
-        {
-            return text(status, why);
-        }
-        let node = Arc::clone(&state.node);
-        match tokio::task::spawn_blocking(move || peer::answer_storage_test(&node, &body, now))
-            .await
-        {
-            Ok(reply) => reply_response(reply),
-            Err(_) => text(500, "request failed"),
-        }
-    }
-    .await;
-    state
-        .metrics
-        .observe(STORAGE_TEST_PATH, response.status().as_u16(), started);
-    response
+    peer_endpoint(
+        state,
+        headers,
+        request,
+        STORAGE_TEST_PATH,
+        STORAGE_TEST_MAX_BODY,
+        Callers::SwarmPeers,
+        peer::answer_storage_test,
+    )
+    .await
 }
 
 /// Messages handed over by another node after a swarm change.
 async fn push(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
-    let started = Instant::now();
-    let response = async {
-        let Ok(body) = to_bytes(request.into_body(), sotto_onion::MAX_BODY_SIZE).await else {
-            return text(413, "Request body too large");
-        };
-        let now = now_ms();
-        let known = |k: &sotto_crypto::Ed25519PublicKey| state.directory.get(k).is_some();
-        if let Err(peer::Refused(status, why)) =
-            peer::verify(&headers, PUSH_PATH, &body, now, known)
-        {
-            tracing::info!(status, why, "hand-over refused");
-            return text(status, why);
-        }
-        let node = Arc::clone(&state.node);
-        match tokio::task::spawn_blocking(move || peer::receive_push(&node, &body, now)).await {
-            Ok(reply) => reply_response(reply),
-            Err(_) => text(500, "request failed"),
-        }
-    }
-    .await;
-    state
-        .metrics
-        .observe(PUSH_PATH, response.status().as_u16(), started);
-    response
+    peer_endpoint(
+        state,
+        headers,
+        request,
+        PUSH_PATH,
+        sotto_onion::MAX_BODY_SIZE,
+        Callers::KnownNodes,
+        peer::receive_push,
+    )
+    .await
 }
 
 /// The reachability test: 200 with this node's key (`swarms.md` §5).
