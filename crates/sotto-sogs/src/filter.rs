@@ -1,7 +1,7 @@
 //! Content filters (`sogs.md` §4, PySOGS `Room.should_filter`): posts whose text uses a
 //! filtered alphabet are refused (429) or silently stored as `filtered` (never served), and may
-//! be answered by a bot reply. The profanity filter needs PySOGS's word list
-//! (`better_profanity`), which we do not ship: `profanity_filter` is not applied.
+//! be answered by a bot reply. With `profanity_filter`, the post's body and display name are
+//! also checked against a word list ([`crate::profanity`]), after the alphabets.
 
 use blake2::digest::consts::U32;
 use blake2::digest::Mac;
@@ -12,6 +12,7 @@ use rand_core::{OsRng, RngCore};
 use sotto_message::proto::{Content, DataMessage, LokiProfile};
 
 use crate::config::Config;
+use crate::profanity::WordList;
 
 /// Key of the BLAKE2b hash that derives a reply bot's key (`sogsfiltering`).
 const BOT_KEY_PERSONAL: &[u8] = b"sogsfiltering";
@@ -76,14 +77,23 @@ pub struct Poster<'a> {
 }
 
 /// Apply the room's filters to a post's padded `data` (the caller skips moderators unless
-/// `[messages] filter_mods`). `server_seed` is the key file's 32 bytes (the bots' key seed).
-pub fn check(config: &Config, server_seed: &[u8; 32], poster: Poster<'_>, data: &[u8]) -> Verdict {
-    let alphabets = config
-        .room_overrides
-        .get(poster.room_token)
+/// `[messages] filter_mods`). `server_seed` is the key file's 32 bytes (the bots' key seed);
+/// `words` is the profanity word list, loaded when a profanity filter is on anywhere.
+pub fn check(
+    config: &Config,
+    server_seed: &[u8; 32],
+    words: Option<&WordList>,
+    poster: Poster<'_>,
+    data: &[u8],
+) -> Verdict {
+    let room = config.room_overrides.get(poster.room_token);
+    let alphabets = room
         .and_then(|o| o.alphabet_filters.as_ref())
         .unwrap_or(&config.alphabet_filters);
-    if alphabets.is_empty() {
+    let profanity = room
+        .and_then(|o| o.profanity_filter)
+        .unwrap_or(config.profanity_filter);
+    if alphabets.is_empty() && !profanity {
         return Verdict::Pass;
     }
     let message = Content::decode(crate::util::remove_padding(data))
@@ -93,22 +103,51 @@ pub fn check(config: &Config, server_seed: &[u8; 32], poster: Poster<'_>, data: 
         .as_ref()
         .and_then(|m| m.body.as_deref())
         .unwrap_or("");
-    let Some(lang) = ALPHABETS
-        .into_iter()
-        .filter(|l| alphabets.contains(*l))
-        .find(|l| text.chars().any(|c| in_alphabet(l, c)))
-    else {
-        return Verdict::Pass;
-    };
     let username = message
         .as_ref()
         .and_then(|m| m.profile.as_ref())
         .and_then(|p| p.display_name.as_deref());
-    let reply = bot_reply(config, server_seed, poster, username, "alphabet", lang);
-    if config.alphabet_silent {
-        Verdict::Silent(reply)
+    let (kind, lang, silent) = if let Some(lang) = ALPHABETS
+        .into_iter()
+        .filter(|l| alphabets.contains(*l))
+        .find(|l| text.chars().any(|c| in_alphabet(l, c)))
+    {
+        ("alphabet", Some(lang), config.alphabet_silent)
+    } else if profanity
+        && words.is_some_and(|w| {
+            // PySOGS checks the body, then the display name (`""` when unset).
+            w.contains_profanity(text) || w.contains_profanity(username.unwrap_or(""))
+        })
+    {
+        let silent = room
+            .and_then(|o| o.profanity_silent)
+            .unwrap_or(config.profanity_silent);
+        ("profanity", None, silent)
     } else {
-        Verdict::Reject("filtration rejected message (alphabet)", reply)
+        return Verdict::Pass;
+    };
+    let reply = bot_reply(config, server_seed, poster, username, kind, lang);
+    match (silent, kind) {
+        (true, _) => Verdict::Silent(reply),
+        (false, "alphabet") => Verdict::Reject("filtration rejected message (alphabet)", reply),
+        (false, _) => Verdict::Reject("filtration rejected message (profanity)", reply),
+    }
+}
+
+/// Is a profanity filter on for the server or any room? Then the word list must be loaded.
+pub fn profanity_enabled(config: &Config) -> bool {
+    config.profanity_filter
+        || config
+            .room_overrides
+            .values()
+            .any(|o| o.profanity_filter == Some(true))
+}
+
+/// The word list `[messages] profanity_custom` names, or the default one.
+pub fn load_words(config: &Config) -> std::io::Result<WordList> {
+    match &config.profanity_custom {
+        Some(path) => WordList::from_file(path),
+        None => Ok(WordList::default_list()),
     }
 }
 
@@ -120,13 +159,13 @@ fn bot_reply(
     poster: Poster<'_>,
     username: Option<&str>,
     kind: &str,
-    lang: &str,
+    lang: Option<&str>,
 ) -> Option<BotReply> {
     let mut replies: Option<&Vec<String>> = None;
     let mut profile_name = DEFAULT_PROFILE_NAME;
     let mut public = false;
     for room in ["*", poster.room_token] {
-        for filter in ["*", kind, lang] {
+        for filter in ["*", kind].into_iter().chain(lang) {
             let Some(s) = config.filters.get(&(room.to_owned(), filter.to_owned())) else {
                 continue;
             };
@@ -259,25 +298,25 @@ mod tests {
     fn alphabets() {
         let mut config = Config::default();
         assert_eq!(
-            check(&config, &[0; 32], POSTER, &post("привет", None)),
+            check(&config, &[0; 32], None, POSTER, &post("привет", None)),
             Verdict::Pass
         );
         config.alphabet_filters.insert("cyrillic".into());
         assert_eq!(
-            check(&config, &[0; 32], POSTER, &post("привет", None)),
+            check(&config, &[0; 32], None, POSTER, &post("привет", None)),
             Verdict::Silent(None)
         );
         assert_eq!(
-            check(&config, &[0; 32], POSTER, &post("hello", None)),
+            check(&config, &[0; 32], None, POSTER, &post("hello", None)),
             Verdict::Pass
         );
         assert_eq!(
-            check(&config, &[0; 32], POSTER, b"not protobuf"),
+            check(&config, &[0; 32], None, POSTER, b"not protobuf"),
             Verdict::Pass
         );
         config.alphabet_silent = false;
         assert!(matches!(
-            check(&config, &[0; 32], POSTER, &post("привет", None)),
+            check(&config, &[0; 32], None, POSTER, &post("привет", None)),
             Verdict::Reject("filtration rejected message (alphabet)", None)
         ));
         // Room overrides replace the global list.
@@ -289,13 +328,84 @@ mod tests {
             },
         );
         assert_eq!(
-            check(&config, &[0; 32], POSTER, &post("привет", None)),
+            check(&config, &[0; 32], None, POSTER, &post("привет", None)),
             Verdict::Pass
         );
         assert!(matches!(
-            check(&config, &[0; 32], POSTER, &post("مرحبا", None)),
+            check(&config, &[0; 32], None, POSTER, &post("مرحبا", None)),
             Verdict::Reject(..)
         ));
+    }
+
+    #[test]
+    fn profanity_after_alphabets_on_body_and_name() {
+        let words = WordList::from_words(["kumquat"], 1);
+        let w = Some(&words);
+        let mut config = Config::default();
+        assert!(!profanity_enabled(&config));
+        assert_eq!(
+            check(&config, &[0; 32], w, POSTER, &post("a kumquat!", None)),
+            Verdict::Pass
+        );
+        config.profanity_filter = true;
+        assert!(profanity_enabled(&config));
+        assert_eq!(
+            check(&config, &[0; 32], w, POSTER, &post("a kumqu@7!", None)),
+            Verdict::Silent(None)
+        );
+        assert_eq!(
+            check(
+                &config,
+                &[0; 32],
+                w,
+                POSTER,
+                &post("hi", Some("Mr Kumquat"))
+            ),
+            Verdict::Silent(None)
+        );
+        assert_eq!(
+            check(&config, &[0; 32], w, POSTER, &post("a kumquats", None)),
+            Verdict::Pass
+        );
+        config.profanity_silent = false;
+        assert!(matches!(
+            check(&config, &[0; 32], w, POSTER, &post("kumquat pie", None)),
+            Verdict::Reject("filtration rejected message (profanity)", None)
+        ));
+        // The alphabet filter is checked first and names itself.
+        config.alphabet_filters.insert("cyrillic".into());
+        config.alphabet_silent = false;
+        assert!(matches!(
+            check(&config, &[0; 32], w, POSTER, &post("kumquat привет", None)),
+            Verdict::Reject("filtration rejected message (alphabet)", None)
+        ));
+        // A room override turns it off (or on) for one room.
+        config.room_overrides.insert(
+            "lobby".into(),
+            crate::config::RoomOverrides {
+                profanity_filter: Some(false),
+                alphabet_filters: Some(Default::default()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            check(&config, &[0; 32], w, POSTER, &post("kumquat pie", None)),
+            Verdict::Pass
+        );
+        config.profanity_filter = false;
+        config.room_overrides.insert(
+            "lobby".into(),
+            crate::config::RoomOverrides {
+                profanity_filter: Some(true),
+                profanity_silent: Some(true),
+                ..Default::default()
+            },
+        );
+        assert!(profanity_enabled(&config));
+        assert_eq!(
+            check(&config, &[0; 32], w, POSTER, &post("kumquat pie", None)),
+            Verdict::Silent(None)
+        );
     }
 
     #[test]
@@ -317,9 +427,13 @@ mod tests {
                 ..Default::default()
             },
         );
-        let Verdict::Silent(Some(reply)) =
-            check(&config, &[7; 32], POSTER, &post("привет", Some("Ann")))
-        else {
+        let Verdict::Silent(Some(reply)) = check(
+            &config,
+            &[7; 32],
+            None,
+            POSTER,
+            &post("привет", Some("Ann")),
+        ) else {
             panic!("expected a reply");
         };
         assert!(!reply.whisper);

@@ -7,6 +7,7 @@ mod err;
 pub mod filter;
 pub mod ids;
 pub mod keys;
+pub mod profanity;
 pub mod server;
 pub mod store;
 pub mod util;

@@ -113,3 +113,80 @@ async fn loud_alphabet_filter_is_429() {
         .await;
     assert_eq!(r.json(), json!([]));
 }
+
+#[tokio::test]
+async fn profanity_filter_loud_silent_and_custom_list() {
+    // The default list, refusing.
+    let s = Server::with(|c| {
+        c.profanity_filter = true;
+        c.profanity_silent = false;
+    });
+    s.add_room("lobby");
+    let u = s.new_user();
+    let r = s
+        .json(
+            "POST",
+            "/room/lobby/message",
+            &body("what a b*tch"),
+            Some(&u),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (429, "filtration rejected message (profanity)")
+    );
+    let r = s
+        .json(
+            "POST",
+            "/room/lobby/message",
+            &body("what a class act"),
+            Some(&u),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    // An edit into profanity is refused too, and the post keeps its text.
+    let id = r.json()["id"].as_i64().unwrap();
+    let path = format!("/room/lobby/message/{id}");
+    let r = s.json("PUT", &path, &body("bull shit"), Some(&u)).await;
+    assert_eq!(r.status, 429);
+    let msg = s.req("GET", &path, None, None).await.json();
+    assert_eq!(
+        unb64(msg["data"].as_str().unwrap()),
+        post_data("what a class act")
+    );
+
+    // A custom list replaces the default; silent filtering stores but never serves.
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("words.txt");
+    std::fs::write(&list, "kumquat\n").unwrap();
+    let s = Server::with(|c| {
+        c.profanity_filter = true;
+        c.profanity_custom = Some(list.clone());
+    });
+    s.add_room("lobby");
+    let u = s.new_user();
+    let r = s
+        .json(
+            "POST",
+            "/room/lobby/message",
+            &body("KUMQU@7 time"),
+            Some(&u),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["filtered"], json!(true));
+    let r = s
+        .json(
+            "POST",
+            "/room/lobby/message",
+            &body("fuck, a fig"),
+            Some(&u),
+        )
+        .await;
+    assert!(r.json().get("filtered").is_none());
+    let seen = s
+        .req("GET", "/room/lobby/messages/recent", None, None)
+        .await
+        .json();
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+}

@@ -249,6 +249,7 @@ fn filter_post(st: &AppState, room: &Room, user: &User, is_mod: bool, data: &[u8
     filter::check(
         st.config(),
         &seed,
+        st.profanity(),
         filter::Poster {
             session_id: &user.session_id,
             room_name: &room.name,

@@ -63,18 +63,28 @@ struct Inner {
     keys: ServerKeys,
     onion_keys: sotto_onion::node::NodeKeys,
     store: Mutex<Store>,
+    /// The profanity word list, when a profanity filter is on.
+    profanity: Option<crate::profanity::WordList>,
 }
 
 impl AppState {
     /// State over an opened, initialised store.
     pub fn new(config: Config, keys: ServerKeys, store: Store) -> Self {
         let onion_keys = sotto_onion::node::NodeKeys::new(keys.x25519_secret().to_bytes());
+        let profanity = crate::filter::profanity_enabled(&config).then(|| {
+            // The config parser already checked that a custom list exists.
+            crate::filter::load_words(&config).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read profanity_custom; using the default list");
+                crate::profanity::WordList::default_list()
+            })
+        });
         Self {
             inner: Arc::new(Inner {
                 config,
                 keys,
                 onion_keys,
                 store: Mutex::new(store),
+                profanity,
             }),
             full: Arc::default(),
             bare: Arc::default(),
@@ -117,6 +127,11 @@ impl AppState {
     /// The server keys.
     pub fn keys(&self) -> &ServerKeys {
         &self.inner.keys
+    }
+
+    /// The profanity word list, if a profanity filter is on anywhere.
+    pub fn profanity(&self) -> Option<&crate::profanity::WordList> {
+        self.inner.profanity.as_ref()
     }
 
     /// The server key as the onion-request layer uses it.
