@@ -98,6 +98,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let keys = NodeKeys::load_or_create(&config.data_dir)?;
     let tls = sotto_https::server_config(&config.data_dir)?;
     let directory = Arc::new(Directory::default());
+    // Stamp the file before reading it: a rewrite between the read and the watcher's start is
+    // then seen as a change, not taken for the version already loaded.
+    let static_stamp = config.static_nodes.as_deref().and_then(file_stamp);
     if let Some(path) = &config.static_nodes {
         let nodes = read_static_nodes(path)?;
         tracing::info!(count = nodes.len(), "static nodes loaded");
@@ -152,6 +155,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let metrics_listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        // Printed before "listening on", so that a supervisor (or a test) that asked for port 0
+        // learns the address.
+        let local = metrics_listener.local_addr()?;
+        tracing::info!("metrics on http://{local}/metrics");
+        println!("metrics on http://{local}/metrics");
         let mut stop = stop_rx.clone();
         let router = http::metrics_router(metrics.clone());
         tokio::spawn(async move {
@@ -165,7 +173,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let watcher = config.static_nodes.clone().map(|path| {
         let directory = Arc::clone(&directory);
-        tokio::spawn(watch_static_nodes(path, directory))
+        tokio::spawn(watch_static_nodes(path, directory, static_stamp))
     });
 
     let sweeper = {
@@ -257,14 +265,39 @@ fn read_static_nodes(path: &std::path::Path) -> anyhow::Result<Vec<sotto_rpc::no
 
 /// Re-read the static node list whenever the file changes, so that nodes started together can
 /// learn each other's addresses after they are bound. A broken file keeps the previous list.
-async fn watch_static_nodes(path: std::path::PathBuf, directory: Arc<Directory>) {
-    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let mut seen = modified(&path);
+/// What tells one version of a file from the next: modification time (coarse on some file
+/// systems), length, and on Unix the inode (a write by rename makes a new one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    modified: std::time::SystemTime,
+    len: u64,
+    inode: u64,
+}
+
+fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some(FileStamp {
+        modified: m.modified().ok()?,
+        len: m.len(),
+        inode,
+    })
+}
+
+async fn watch_static_nodes(
+    path: std::path::PathBuf,
+    directory: Arc<Directory>,
+    loaded: Option<FileStamp>,
+) {
+    let mut seen = loaded;
     let mut warned = None;
     let mut tick = tokio::time::interval(STATIC_NODES_POLL);
     loop {
         tick.tick().await;
-        let now = modified(&path);
+        let now = file_stamp(&path);
         if now == seen {
             continue;
         }

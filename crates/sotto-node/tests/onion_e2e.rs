@@ -19,6 +19,10 @@ use sotto_crypto::{Identity, Seed};
 use sotto_onion::frame::{build_combined, Combined};
 use sotto_testkit::{write_node_list, StaticNetwork};
 
+/// A port nothing listens on (tcpmux, unused on test machines). A port found free by binding
+/// `:0` and closing could be taken by another test before this one connects.
+const DEAD_PORT: u16 = 1;
+
 const BIN: &str = env!("CARGO_BIN_EXE_sotto-node");
 
 struct Network {
@@ -289,10 +293,7 @@ fn bad_input_at_every_hop_gets_the_spec_answer() {
     }
 
     // A listed node that is down: 502 "currently unreachable", naming it.
-    let dead_port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let dead_port = DEAD_PORT;
     let dead = Identity::from_seed(&Seed::from_hex("1111111111111111aaaaaaaaaaaaaaaa").unwrap());
     let dead = NodeInfo {
         ed25519: dead.ed25519_public(),
@@ -498,11 +499,7 @@ fn proxies_to_external_servers_through_three_hops() {
     }
 
     // A server that is down: the last hop's transport error comes back (502), naming nothing.
-    let dead_port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let dead_port = DEAD_PORT;
     let built = request(dead_port);
     let (status, _) = rt
         .block_on(http.post(&net.info(0), "/onion_req/v2", built.body))

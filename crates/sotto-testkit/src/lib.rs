@@ -49,6 +49,8 @@ pub struct Process {
     child: Child,
     /// The `host:port` it printed.
     pub addr: std::net::SocketAddr,
+    /// The lines it printed before its `listening on` line (other listeners' addresses).
+    pub printed: Vec<String>,
 }
 
 impl Process {
@@ -66,23 +68,35 @@ impl Process {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix(&prefix) {
-                    let _ = tx.send(addr.to_owned());
-                }
+                let _ = tx.send(line);
             }
         });
-        let addr = match rx.recv_timeout(START_TIMEOUT) {
-            Ok(a) => a,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!("{} did not start in time", bin.display())));
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut printed = Vec::new();
+        let addr = loop {
+            let line = deadline
+                .checked_duration_since(Instant::now())
+                .and_then(|left| rx.recv_timeout(left).ok());
+            match line {
+                Some(line) => match line.strip_prefix(&prefix) {
+                    Some(addr) => break addr.to_owned(),
+                    None => printed.push(line),
+                },
+                None => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(fail(format!("{} did not start in time", bin.display())));
+                }
             }
         };
         let addr = addr
             .parse()
             .map_err(|e| fail(format!("bad address {addr}: {e}")))?;
-        Ok(Self { child, addr })
+        Ok(Self {
+            child,
+            addr,
+            printed,
+        })
     }
 
     /// Its process id.

@@ -232,7 +232,7 @@ impl Store {
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT reaction, session_id
                  FROM first_reactors JOIN users ON first_reactors.\"user\" = users.id
-                 WHERE reaction IN ({marks}) AND _order <= ?{} ORDER BY at",
+                 WHERE reaction IN ({marks}) AND _order <= ?{} ORDER BY at, first_reactors.\"user\"",
                 ids.len() + 1
             ))?;
             let mut args: Vec<rusqlite::types::Value> = ids.iter().map(|&i| i.into()).collect();
@@ -244,7 +244,11 @@ impl Store {
                 let (rid, sid) = row?;
                 if let Some((msg, idx)) = by_reaction_id.get(&rid) {
                     if let Some(info) = out.get_mut(msg).and_then(|l| l.get_mut(*idx)) {
-                        info.reactors.push(sid);
+                        // rank() gives reactors at the same instant the same _order: keep the
+                        // list within the limit the client asked for.
+                        if (info.reactors.len() as i64) < reactor_limit {
+                            info.reactors.push(sid);
+                        }
                     }
                 }
             }
@@ -491,7 +495,7 @@ impl Store {
     ) -> Result<Vec<(String, f64)>> {
         let mut stmt = self.conn.prepare(
             "SELECT session_id, at FROM message_reactions r JOIN users ON r.\"user\" = users.id
-             WHERE r.message = ?1 AND r.reaction = ?2 ORDER BY at LIMIT ?3",
+             WHERE r.message = ?1 AND r.reaction = ?2 ORDER BY at, r.\"user\" LIMIT ?3",
         )?;
         let rows = stmt
             .query_map(params![msg_id, reaction, limit.unwrap_or(-1)], |r| {
