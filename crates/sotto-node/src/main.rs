@@ -42,6 +42,9 @@ enum Command {
 
 /// How often the `--static-nodes` file is checked for changes.
 const STATIC_NODES_POLL: Duration = Duration::from_millis(500);
+/// Read-only database connections for retrieves (WAL readers do not wait for the writer). More
+/// than the runtime's worker threads plus a few blocking tasks gains nothing.
+const READER_CONNECTIONS: usize = 4;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -106,13 +109,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(count = nodes.len(), "static nodes loaded");
         directory.replace(nodes);
     }
+    let db_path = config.data_dir.join("messages.db");
     let store = Store::open(
-        &config.data_dir.join("messages.db"),
+        &db_path,
         &StoreOptions {
             max_bytes: config.max_db_bytes,
             durability: config.durability,
         },
     )?;
+    let readers = (0..READER_CONNECTIONS)
+        .map(|_| Store::open_reader(&db_path))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -130,7 +137,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         SwarmView::empty(me.ed25519)
     };
-    let node = Arc::new(Node::new(keys, store, view));
+    let node = Arc::new(Node::new(keys, store, view).with_readers(readers));
     let peers = PeerClient::new(Arc::clone(&node))?;
     let metrics = Metrics::new()?;
     let state = AppState {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sotto_crypto::Ed25519PublicKey;
 use sotto_rpc::nodes::NodeInfo;
+use sotto_rpc::Request;
 
 use crate::keys::NodeKeys;
 use crate::service::{Body, Node, Reply};
@@ -147,10 +148,18 @@ pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, 
     if let Some((account, wait)) = waiting_retrieve(&body) {
         return wait_for_messages(node, body, account, wait, now).await;
     }
-    let local = {
+    let req = match Request::parse(&body) {
+        Ok(req) => req,
+        Err(e) => return Reply::error(&e),
+    };
+    // Reads are short (an indexed SQLite read on a reader connection, at most a signature
+    // check): run them here rather than pay two thread hand-offs. Writes may wait for an
+    // fsync, so they go to the blocking pool.
+    let local = if is_read_only(&req) {
+        Ok(node.handle_request(&req, now))
+    } else {
         let node = Arc::clone(node);
-        let body = body.clone();
-        tokio::task::spawn_blocking(move || node.handle(&body, now)).await
+        tokio::task::spawn_blocking(move || node.handle_request(&req, now)).await
     };
     match local {
         Ok(reply) => {
@@ -173,6 +182,19 @@ pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, 
     }
 }
 
+/// Whether `req` only reads (and so never waits for the writer's lock or an fsync).
+fn is_read_only(req: &Request) -> bool {
+    match req {
+        Request::Retrieve(_)
+        | Request::GetExpiries(_)
+        | Request::GetSwarm(_)
+        | Request::Info
+        | Request::GetServiceNodes { .. } => true,
+        Request::Batch(subs) | Request::Sequence(subs) => subs.iter().all(is_read_only),
+        _ => false,
+    }
+}
+
 /// The longest a retrieve may wait for a message (under the onion relay's 25–30 s timeouts).
 pub const MAX_WAIT_MS: u64 = 25_000;
 
@@ -181,6 +203,11 @@ pub const MAX_WAIT_MS: u64 = 25_000;
 /// message instead of answering at once. Nodes without the extension ignore the unknown field
 /// and answer at once, so clients simply poll again.
 fn waiting_retrieve(body: &[u8]) -> Option<(AccountKey, Duration)> {
+    // Most requests do not ask to wait: skip the JSON parse for them.
+    const FIELD: &[u8] = b"sotto_wait_ms";
+    if !body.windows(FIELD.len()).any(|w| w == FIELD) {
+        return None;
+    }
     let v: Value = serde_json::from_slice(body).ok()?;
     if v.get("method")?.as_str()? != "retrieve" {
         return None;
@@ -531,7 +558,7 @@ pub fn answer_storage_test(node: &Node, body: &[u8], now: i64) -> Reply {
             body: Body::Text("invalid storage test: bad account".into()),
         };
     };
-    match node.with_store(|s| s.message_by_hash(&account, &test.hash, now)) {
+    match node.with_reader(|s| s.message_by_hash(&account, &test.hash, now)) {
         Ok(Some(m)) => Reply {
             status: 200,
             body: Body::Json(json!({"status": "OK", "data": STANDARD.encode(m.data)})),

@@ -47,7 +47,8 @@ impl Reply {
         }
     }
 
-    fn error(err: &RpcError) -> Self {
+    /// The reply for a refused request: its status and plain-text reason.
+    pub(crate) fn error(err: &RpcError) -> Self {
         Self {
             status: err.status(),
             body: Body::Text(err.body().to_owned()),
@@ -68,6 +69,8 @@ impl Reply {
 pub struct Node {
     keys: NodeKeys,
     store: Mutex<Store>,
+    /// Read-only connections for retrieves and lookups; empty means reads use `store`.
+    readers: Mutex<Vec<Store>>,
     view: RwLock<Arc<SwarmView>>,
     /// Woken when an account receives a message (for waiting retrieves).
     waiters: Mutex<HashMap<AccountKey, Arc<tokio::sync::Notify>>>,
@@ -87,6 +90,7 @@ impl Node {
         Self {
             keys,
             store: Mutex::new(store),
+            readers: Mutex::new(Vec::new()),
             view: RwLock::new(Arc::new(view)),
             waiters: Mutex::new(HashMap::new()),
         }
@@ -147,6 +151,37 @@ impl Node {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&guard)
+    }
+
+    /// Give the node read-only connections ([`Store::open_reader`]) for its reads.
+    #[must_use]
+    pub fn with_readers(self, readers: Vec<Store>) -> Self {
+        *self
+            .readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = readers;
+        self
+    }
+
+    /// Run the read-only `f` on a reader connection, or on the writer's when every reader is
+    /// busy (or there are none).
+    pub fn with_reader<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        let lock = || {
+            self.readers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let Some(reader) = lock().pop() else {
+            return self.with_store(f);
+        };
+        let out = f(&reader);
+        lock().push(reader);
+        out
+    }
+
+    /// Handle a parsed request at node time `now` (ms).
+    pub fn handle_request(&self, req: &Request, now: i64) -> Reply {
+        self.dispatch(req, now)
     }
 
     /// Handle a `/storage_rpc/v1` body at node time `now` (ms).
@@ -266,7 +301,7 @@ impl Node {
                     max_size: r.size_budget(),
                 };
                 let page = self
-                    .with_store(|s| {
+                    .with_reader(|s| {
                         s.retrieve(
                             r.account.as_bytes(),
                             r.namespace.0,
@@ -358,7 +393,7 @@ impl Node {
             }
             Request::GetExpiries(r) => {
                 let expiries: BTreeMap<String, i64> = self
-                    .with_store(|s| s.get_expiries(r.account.as_bytes(), &r.messages, now))
+                    .with_reader(|s| s.get_expiries(r.account.as_bytes(), &r.messages, now))
                     .map_err(db)?;
                 Ok(Reply::json(200, json!({"expiries": expiries})))
             }

@@ -427,3 +427,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn readers_see_committed_stores_and_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("messages.db");
+    let writer = Store::open(&path, &StoreOptions::default()).unwrap();
+    let reader = Store::open_reader(&path).unwrap();
+    assert!(reader
+        .retrieve(&ALICE, 0, None, ALL, NOW)
+        .unwrap()
+        .messages
+        .is_empty());
+    writer
+        .store(&ALICE, 0, &hash(1), NOW, NOW + DAY, b"first")
+        .unwrap();
+    // A reader opened before the write still sees it: every read is its own transaction.
+    let page = reader.retrieve(&ALICE, 0, None, ALL, NOW).unwrap();
+    assert_eq!(hashes(&page), [hash(1)]);
+    assert_eq!(
+        reader.get_expiries(&ALICE, &[hash(1)], NOW).unwrap()[&hash(1)],
+        NOW + DAY
+    );
+    // query_only: a write through a reader is refused and changes nothing.
+    assert!(reader
+        .store(&ALICE, 0, &hash(2), NOW, NOW + DAY, b"second")
+        .is_err());
+    assert_eq!(writer.message_count().unwrap(), 1);
+}

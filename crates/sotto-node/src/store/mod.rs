@@ -137,6 +137,19 @@ impl Store {
         Self::setup(Connection::open(path)?, options)
     }
 
+    /// A second connection to the database at `path` that only reads (`PRAGMA query_only`).
+    /// In WAL mode readers do not wait for the writer, so retrieves keep going while a store
+    /// waits for its fsync. The writer ([`Store::open`]) must have created the schema.
+    pub fn open_reader(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "query_only", "ON")?;
+        Ok(Self {
+            conn,
+            max_bytes: u64::MAX,
+        })
+    }
+
     /// A private in-memory database, for tests.
     pub fn open_in_memory(options: &StoreOptions) -> Result<Self> {
         Self::setup(Connection::open_in_memory()?, options)
