@@ -581,6 +581,8 @@ fn attachments_travel_through_the_file_server() {
         "{progress}"
     );
     assert!(!progress.contains('\r'), "{progress}");
+    // The upload's small answer is not shown.
+    assert!(!progress.contains("downloading"), "{progress}");
 
     let inbox: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
     assert_eq!(inbox[0]["text"], "look at this", "{inbox}");
@@ -606,6 +608,7 @@ fn attachments_travel_through_the_file_server() {
         progress.contains("downloading holiday.jpg: 100% ("),
         "{progress}"
     );
+    assert!(!progress.contains("uploading"), "{progress}");
     let fetched: Value = serde_json::from_slice(&fetched.stdout).unwrap();
     let saved = std::path::PathBuf::from(fetched["path"].as_str().unwrap());
     assert!(saved.starts_with(&bob_dir), "{fetched}");

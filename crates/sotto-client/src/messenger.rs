@@ -17,7 +17,7 @@ use crate::err::{Error, Result};
 use crate::files::FileServer;
 use crate::path::{choose_path, DEFAULT_HOPS};
 use crate::profile::{Attachment, Profile, StoredMessage};
-use crate::transport::{Progress, RpcAnswer, RpcClient, Transport};
+use crate::transport::{Direction, Progress, RpcAnswer, RpcClient, Transport};
 
 /// TTL of a conversation message (Session desktop `constants.ts`: 14 days).
 pub const MESSAGE_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
@@ -197,7 +197,8 @@ impl<T: Transport> Messenger<T> {
     }
 
     /// Report the bytes of file uploads and downloads ([`Messenger::upload`],
-    /// [`Messenger::download`] and what uses them) to `progress`.
+    /// [`Messenger::download`] and what uses them) to `progress`: an upload's request, a
+    /// download's answer.
     pub fn set_progress(&mut self, progress: Option<Progress>) {
         self.progress = progress;
     }
@@ -513,7 +514,7 @@ impl<T: Transport> Messenger<T> {
                 &path,
                 &files.server,
                 FileServer::upload_request(blob),
-                self.progress.clone(),
+                self.progress.as_ref().map(|p| p.only(Direction::Upload)),
             )
             .await?;
         if reply.code != 200 {
@@ -545,7 +546,7 @@ impl<T: Transport> Messenger<T> {
                 &path,
                 &files.server,
                 FileServer::download_request(id),
-                self.progress.clone(),
+                self.progress.as_ref().map(|p| p.only(Direction::Download)),
             )
             .await?;
         if reply.code != 200 {

@@ -42,6 +42,17 @@ impl Progress {
     pub fn report(&self, direction: Direction, done: u64, total: Option<u64>) {
         (self.0)(direction, done, total);
     }
+
+    /// The same, passing on only the bytes going in `direction` (an upload's small answer, a
+    /// download's small request are not worth showing).
+    pub fn only(&self, direction: Direction) -> Self {
+        let inner = self.clone();
+        Self::new(move |d, done, total| {
+            if d == direction {
+                inner.report(d, done, total);
+            }
+        })
+    }
 }
 
 impl std::fmt::Debug for Progress {
@@ -396,6 +407,21 @@ mod tests {
         assert!(seen
             .iter()
             .all(|(dir, _, total)| *dir == Direction::Upload && *total == Some(150_000)));
+    }
+
+    #[test]
+    fn only_one_direction() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let all = Progress::new(move |dir, done, _| log.lock().unwrap().push((dir, done)));
+        let up = all.only(Direction::Upload);
+        up.report(Direction::Upload, 1, None);
+        up.report(Direction::Download, 2, None);
+        all.report(Direction::Download, 3, None);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [(Direction::Upload, 1), (Direction::Download, 3)]
+        );
     }
 
     #[test]
