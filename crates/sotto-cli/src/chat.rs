@@ -14,6 +14,8 @@ use sotto_client::transport::{HttpsTransport, RpcClient};
 use sotto_crypto::layer::EncType;
 use sotto_crypto::{mnemonic, Identity, Seed, SessionId};
 
+use crate::progress::{self, ProgressMode};
+
 /// Where a profile lives and which network it uses.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ProfileArgs {
@@ -201,6 +203,9 @@ pub(crate) struct SendArgs {
     /// Make the message disappear this many seconds after sending.
     #[arg(long, value_name = "SECS")]
     disappear_after_send: Option<u32>,
+    /// Show the upload's progress on stderr (auto: when it is a terminal).
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
     #[command(flatten)]
     profile: ProfileArgs,
 }
@@ -221,7 +226,7 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<()> {
     };
     let text = args.text.clone().unwrap_or_default();
     let sent = runtime()?.block_on(async {
-        let (messenger, network) = connect_with_network(&args.profile, &profile).await?;
+        let (mut messenger, network) = connect_with_network(&args.profile, &profile).await?;
         if let Some((bytes, name)) = &file {
             let files = network
                 .file_server
@@ -231,6 +236,8 @@ pub(crate) fn send(args: SendArgs) -> anyhow::Result<()> {
                 "uploading {name} ({} bytes) through an onion path…",
                 bytes.len()
             );
+            let bar = progress::bar(args.progress, name);
+            messenger.set_progress(bar.as_ref().map(progress::Bar::progress));
             let (sent, _url) = messenger
                 .send_attachment(
                     &to,
@@ -631,6 +638,9 @@ pub(crate) struct FetchArgs {
     /// Where to save it [default: PROFILE/attachments/FILE_NAME].
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Show the download's progress on stderr (auto: when it is a terminal).
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
     #[command(flatten)]
     profile: ProfileArgs,
 }
@@ -645,11 +655,14 @@ pub(crate) fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         .find(|a| a.message_hash == args.hash && a.index == args.index)
         .with_context(|| format!("no attachment #{} on message {}", args.index, args.hash))?;
     let plain = runtime()?.block_on(async {
-        let (messenger, network) = connect_with_network(&args.profile, &profile).await?;
+        let (mut messenger, network) = connect_with_network(&args.profile, &profile).await?;
         let files = network
             .file_server
             .as_ref()
             .context("the network names no file server (`file_server` in the network file)")?;
+        let label = attachment.file_name.as_deref().unwrap_or("attachment");
+        let bar = progress::bar(args.progress, label);
+        messenger.set_progress(bar.as_ref().map(progress::Bar::progress));
         Ok::<_, anyhow::Error>(messenger.fetch(files, &attachment).await?)
     })?;
     let out = match args.out {

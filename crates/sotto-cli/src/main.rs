@@ -12,6 +12,7 @@ mod chat;
 mod id;
 mod msg;
 mod output;
+mod progress;
 mod rpc;
 
 /// Sotto: a Session-compatible private messenger.

@@ -558,7 +558,7 @@ fn attachments_travel_through_the_file_server() {
     let photo = dir.path().join("holiday.jpg");
     let bytes: Vec<u8> = (0..150_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&photo, &bytes).unwrap();
-    ok(&[
+    let sent = sotto(&[
         "send",
         "--profile",
         alice_p,
@@ -566,7 +566,23 @@ fn attachments_travel_through_the_file_server() {
         "look at this",
         "--attach",
         photo.to_str().unwrap(),
+        "--progress",
+        "always",
     ]);
+    assert!(sent.status.success());
+    // Not a terminal: one line per step, up to the whole (onion-wrapped) request.
+    let progress = String::from_utf8_lossy(&sent.stderr);
+    assert!(
+        progress.contains("uploading holiday.jpg:   0% (0.0 of"),
+        "{progress}"
+    );
+    assert!(
+        progress.contains("uploading holiday.jpg: 100% ("),
+        "{progress}"
+    );
+    assert!(!progress.contains('\r'), "{progress}");
+    // The upload's small answer is not shown.
+    assert!(!progress.contains("downloading"), "{progress}");
 
     let inbox: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
     assert_eq!(inbox[0]["text"], "look at this", "{inbox}");
@@ -577,8 +593,23 @@ fn attachments_travel_through_the_file_server() {
     assert_eq!(listed[0]["content_type"], "image/jpeg");
     assert_eq!(listed[0]["size"], 150_000);
     let hash = listed[0]["hash"].as_str().unwrap();
-    let fetched: Value =
-        serde_json::from_str(&ok(&["fetch", "--profile", bob_p, hash, "--json"])).unwrap();
+    let fetched = sotto(&[
+        "fetch",
+        "--profile",
+        bob_p,
+        hash,
+        "--json",
+        "--progress",
+        "always",
+    ]);
+    assert!(fetched.status.success());
+    let progress = String::from_utf8_lossy(&fetched.stderr);
+    assert!(
+        progress.contains("downloading holiday.jpg: 100% ("),
+        "{progress}"
+    );
+    assert!(!progress.contains("uploading"), "{progress}");
+    let fetched: Value = serde_json::from_slice(&fetched.stdout).unwrap();
     let saved = std::path::PathBuf::from(fetched["path"].as_str().unwrap());
     assert!(saved.starts_with(&bob_dir), "{fetched}");
     assert_eq!(std::fs::read(&saved).unwrap(), bytes);

@@ -17,7 +17,7 @@ use crate::err::{Error, Result};
 use crate::files::FileServer;
 use crate::path::{choose_path, DEFAULT_HOPS};
 use crate::profile::{Attachment, Profile, StoredMessage};
-use crate::transport::{RpcAnswer, RpcClient, Transport};
+use crate::transport::{Direction, Progress, RpcAnswer, RpcClient, Transport};
 
 /// TTL of a conversation message (Session desktop `constants.ts`: 14 days).
 pub const MESSAGE_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
@@ -50,6 +50,8 @@ pub struct Messenger<T> {
     display_name: Option<String>,
     /// This account's profile picture: its URL and 32-byte profile key.
     avatar: Option<(String, Vec<u8>)>,
+    /// Where file uploads and downloads report their bytes.
+    progress: Option<Progress>,
 }
 
 /// Guards a client keeps (desktop: 2 guards, one path each).
@@ -115,6 +117,7 @@ impl<T: Transport> Messenger<T> {
             guards: Mutex::new(Vec::new()),
             display_name: None,
             avatar: None,
+            progress: None,
         }
     }
 
@@ -191,6 +194,13 @@ impl<T: Transport> Messenger<T> {
             Some(target),
         )?);
         Ok(path)
+    }
+
+    /// Report the bytes of file uploads and downloads ([`Messenger::upload`],
+    /// [`Messenger::download`] and what uses them) to `progress`: an upload's request, a
+    /// download's answer.
+    pub fn set_progress(&mut self, progress: Option<Progress>) {
+        self.progress = progress;
     }
 
     /// Attach this display name (`LokiProfile.displayName`) to the messages sent.
@@ -500,7 +510,12 @@ impl<T: Transport> Messenger<T> {
         let path = self.server_path()?;
         let reply = self
             .rpc
-            .onion_server(&path, &files.server, FileServer::upload_request(blob))
+            .onion_server_with_progress(
+                &path,
+                &files.server,
+                FileServer::upload_request(blob),
+                self.progress.as_ref().map(|p| p.only(Direction::Upload)),
+            )
             .await?;
         if reply.code != 200 {
             return Err(Error::Rpc {
@@ -527,7 +542,12 @@ impl<T: Transport> Messenger<T> {
         let path = self.server_path()?;
         let reply = self
             .rpc
-            .onion_server(&path, &files.server, FileServer::download_request(id))
+            .onion_server_with_progress(
+                &path,
+                &files.server,
+                FileServer::download_request(id),
+                self.progress.as_ref().map(|p| p.only(Direction::Download)),
+            )
             .await?;
         if reply.code != 200 {
             return Err(Error::Rpc {

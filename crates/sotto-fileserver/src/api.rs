@@ -7,8 +7,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -24,6 +25,7 @@ use crate::ids::FileId;
 use crate::keys::ServerKeys;
 use crate::metrics::Metrics;
 use crate::store::{FileInfo, Store, Stored};
+use crate::version;
 
 /// Header a client sets to ask for a TTL in seconds.
 pub const TTL_HEADER: &str = "x-fs-ttl";
@@ -41,6 +43,8 @@ struct Inner {
     onion_keys: sotto_onion::node::NodeKeys,
     metrics: Metrics,
     store: Mutex<Store>,
+    /// When the server started: the `updated` of a release whose config gives none.
+    started: f64,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
                 onion_keys,
                 metrics,
                 store: Mutex::new(store),
+                started: crate::now(),
             }),
         }
     }
@@ -146,6 +151,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/file/{id}/extend", post(extend))
         .route("/files", post(upload_legacy))
         .route("/files/{id}", get(download_legacy))
+        .route("/session_version", get(session_version))
+        .route("/token_info", get(token_info))
         .fallback(|| async { NOT_FOUND })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
@@ -186,6 +193,8 @@ fn route_label(method: &Method, path: &str) -> &'static str {
         ["", "file", _, "extend"] => "POST /file/ID/extend",
         ["", "files"] => "POST /files",
         ["", "files", _] => "GET /files/ID",
+        ["", "session_version"] => "GET /session_version",
+        ["", "token_info"] => "GET /token_info",
         ["", "oxen", "v4", "lsrpc"] => "onion v4",
         ["", _, "v3", "lsrpc"] => "onion v3",
         _ => "other",
@@ -342,6 +351,68 @@ async fn extend(
     let now = crate::now();
     let found = st.with_store(move |s| s.extend(&id, now, ttl)).await?;
     Ok(info_json(found.ok_or(NOT_FOUND)?))
+}
+
+/// `GET /session_version?platform=desktop|android|ios`: 404 for another platform; the
+/// reference's `text/plain` 400/401/425 for bad `X-FS-*` headers; 502 when no release is
+/// configured for the platform; otherwise the configured release ([`version::answer`]).
+async fn session_version(
+    State(st): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    // The first `platform` counts, as Flask's `request.args.get`.
+    let platform = query
+        .ok()
+        .and_then(|Query(q)| q.into_iter().find(|(k, _)| k == "platform"))
+        .map(|(_, v)| v);
+    let Some(platform) = platform.filter(|p| version::PLATFORMS.contains(&p.as_str())) else {
+        tracing::debug!("session_version for an unknown platform");
+        return Err(NOT_FOUND);
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let signed = version::SignedRequest {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        body: &body,
+    };
+    // Whole seconds: the reference compares the integer timestamp with a float clock.
+    let now = crate::now() as i64;
+    let authed = match version::check_auth(
+        header(version::PUBKEY_HEADER),
+        header(version::TIMESTAMP_HEADER),
+        header(version::SIGNATURE_HEADER),
+        &signed,
+        now,
+    ) {
+        Ok(key) => key.is_some(),
+        Err(e) => {
+            tracing::debug!("session_version: {e}");
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut resp = (status, e.to_string()).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            return Ok(resp);
+        }
+    };
+    st.metrics().version_check(&platform, authed);
+    let Some(release) = st.config().session_version.get(&platform) else {
+        tracing::debug!(platform, "no release configured");
+        return Err(ApiError(StatusCode::BAD_GATEWAY));
+    };
+    Ok(json_ok(version::answer(release, st.inner.started)))
+}
+
+/// `GET /token_info`: the reference reports Session token statistics it is fed from outside;
+/// this server has none and answers as the reference does without them, 502.
+async fn token_info() -> ApiError {
+    ApiError(StatusCode::BAD_GATEWAY)
 }
 
 /// What an inner request answered.

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::version::SessionVersions;
+
 /// Default largest upload: 10,000,000 bytes (the clients' cap, desktop
 /// `MAX_ATTACHMENT_FILESIZE_BYTES`; the reference sample config says 6,000,000).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10_000_000;
@@ -82,6 +84,9 @@ pub struct FileConfig {
     pub cleanup_interval: Option<f64>,
     /// See [`ServeArgs::metrics_listen`].
     pub metrics_listen: Option<SocketAddr>,
+    /// `[session_version.<platform>]`: what `GET /session_version` answers (file only).
+    #[serde(default)]
+    pub session_version: SessionVersions,
 }
 
 /// The resolved configuration.
@@ -103,6 +108,8 @@ pub struct Config {
     pub cleanup_interval: Duration,
     /// Prometheus address.
     pub metrics_listen: Option<SocketAddr>,
+    /// Releases `GET /session_version` answers with.
+    pub session_version: SessionVersions,
 }
 
 /// A configuration problem.
@@ -199,6 +206,12 @@ impl Config {
             compat_ids: args.compat_ids || file.compat_ids.unwrap_or(DEFAULT_COMPAT_IDS),
             cleanup_interval,
             metrics_listen: args.metrics_listen.or(file.metrics_listen),
+            session_version: {
+                file.session_version
+                    .validate()
+                    .map_err(ConfigError::Invalid)?;
+                file.session_version
+            },
         })
     }
 

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod metrics;
 pub mod server;
 pub mod store;
+pub mod version;
 
 pub use err::{Error, Result};
 

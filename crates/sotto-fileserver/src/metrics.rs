@@ -18,6 +18,8 @@ pub struct Metrics {
     pub files: IntGauge,
     /// Bytes of live files (refreshed by the cleanup).
     pub stored_bytes: IntGauge,
+    /// `GET /session_version` answers by platform and whether the request was signed.
+    pub version_checks: IntCounterVec,
 }
 
 impl Metrics {
@@ -38,7 +40,15 @@ impl Metrics {
         let expired = IntCounter::new("sotto_fileserver_expired_total", "Expired files removed")?;
         let files = IntGauge::new("sotto_fileserver_files", "Live files")?;
         let stored_bytes = IntGauge::new("sotto_fileserver_stored_bytes", "Bytes of live files")?;
+        let version_checks = IntCounterVec::new(
+            prometheus::Opts::new(
+                "sotto_fileserver_version_checks_total",
+                "Session version checks by platform and authentication",
+            ),
+            &["platform", "authenticated"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(version_checks.clone()))?;
         registry.register(Box::new(upload_bytes.clone()))?;
         registry.register(Box::new(download_bytes.clone()))?;
         registry.register(Box::new(expired.clone()))?;
@@ -52,6 +62,7 @@ impl Metrics {
             expired,
             files,
             stored_bytes,
+            version_checks,
         })
     }
 
@@ -59,6 +70,13 @@ impl Metrics {
     pub fn request(&self, route: &str, status: u16) {
         self.requests
             .with_label_values(&[route, &status.to_string()])
+            .inc();
+    }
+
+    /// Count one version check.
+    pub fn version_check(&self, platform: &str, authenticated: bool) {
+        self.version_checks
+            .with_label_values(&[platform, if authenticated { "yes" } else { "no" }])
             .inc();
     }
 

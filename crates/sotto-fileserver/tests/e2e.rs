@@ -16,7 +16,7 @@ use reqwest::blocking::Client;
 use serde_json::{json, Value};
 use sotto_crypto::{Ed25519PublicKey, X25519PublicKey};
 use sotto_onion::client::{build, Destination, Hop, Protocol, Response, Server, ServerRequest};
-use sotto_onion::lsrpc::{Headers, V4Request};
+use sotto_onion::lsrpc::{Headers, V3Request, V4Request};
 use sotto_onion::node::{peel, Layer, NodeKeys, Peeled};
 use sotto_onion::EncType;
 
@@ -149,10 +149,18 @@ fn content_ids_upload_download_info_extend_dedup() {
 
     let resp = c.get(s.url(&format!("/file/{id}"))).send().unwrap();
     assert_eq!(resp.status().as_u16(), 200);
+    // The reference's headers: Content-Type and Content-Length, no caching or disposition.
     assert_eq!(
         resp.headers()["content-type"].to_str().unwrap(),
         "application/octet-stream"
     );
+    assert_eq!(
+        resp.headers()["content-length"].to_str().unwrap(),
+        body.len().to_string()
+    );
+    for absent in ["expires", "cache-control", "content-disposition"] {
+        assert!(resp.headers().get(absent).is_none(), "{absent}");
+    }
     assert_eq!(resp.bytes().unwrap().as_ref(), body.as_slice());
 
     let (status, info) = get_json(&c, &s.url(&format!("/file/{id}/info")));
@@ -458,20 +466,17 @@ fn server_x25519(dir: &Path) -> X25519PublicKey {
 
 /// Build an onion request to the server through one hop, peel that hop as a node would, POST the
 /// server's layer to it, and decrypt the answer.
-fn through_onion(
-    s: &FileServer,
-    server_key: X25519PublicKey,
-    method: &str,
-    endpoint: &str,
-    headers: Headers,
-    body: Option<Vec<u8>>,
-) -> sotto_onion::lsrpc::V4Response {
+fn onion_request(s: &FileServer, server_key: X25519PublicKey, request: ServerRequest) -> Response {
     let mut seed = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut OsRng, &mut seed);
     let hop_keys = NodeKeys::new(seed);
     let hop = Hop {
         ed25519: Ed25519PublicKey([9u8; 32]),
         x25519: *hop_keys.public(),
+    };
+    let target = match request {
+        ServerRequest::V4(_) => "/oxen/v4/lsrpc",
+        ServerRequest::V3(_) => "/oxen/v3/lsrpc",
     };
     let destination = Destination::Server {
         server: Server {
@@ -480,12 +485,7 @@ fn through_onion(
             port: Some(s.port()),
             x25519: server_key,
         },
-        request: ServerRequest::V4(V4Request {
-            method: method.into(),
-            endpoint: endpoint.into(),
-            headers,
-            body,
-        }),
+        request,
     };
     let request = build(&mut OsRng, EncType::XChaCha20, &[hop], &destination).unwrap();
     let layer = Layer::from_entry_body(&request.body).unwrap();
@@ -493,12 +493,52 @@ fn through_onion(
         panic!("expected a proxy request");
     };
     let url = proxy.url().unwrap();
-    assert_eq!(url, s.url("/oxen/v4/lsrpc"));
+    assert_eq!(url, s.url(target));
     let resp = client().post(url).body(proxy.payload).send().unwrap();
     let status = resp.status().as_u16();
     let bytes = resp.bytes().unwrap();
-    match request.reply.decrypt_response(status, &bytes).unwrap() {
+    request.reply.decrypt_response(status, &bytes).unwrap()
+}
+
+/// [`onion_request`] with a v4 request.
+fn through_onion(
+    s: &FileServer,
+    server_key: X25519PublicKey,
+    method: &str,
+    endpoint: &str,
+    headers: Headers,
+    body: Option<Vec<u8>>,
+) -> sotto_onion::lsrpc::V4Response {
+    let request = ServerRequest::V4(V4Request {
+        method: method.into(),
+        endpoint: endpoint.into(),
+        headers,
+        body,
+    });
+    match onion_request(s, server_key, request) {
         Response::V4(r) => r,
+        other => panic!("unexpected reply {other:?}"),
+    }
+}
+
+/// [`onion_request`] with a deprecated v3 request (JSON, the body a string); the decrypted
+/// answer parsed as JSON.
+fn through_onion_v3(
+    s: &FileServer,
+    server_key: X25519PublicKey,
+    method: &str,
+    endpoint: &str,
+    body: Option<String>,
+) -> Value {
+    let request = ServerRequest::V3(V3Request {
+        endpoint: endpoint.into(),
+        method: method.into(),
+        body,
+        headers: Headers::new(),
+        auth_code: None,
+    });
+    match onion_request(s, server_key, request) {
+        Response::V3(r) => serde_json::from_slice(&r).unwrap(),
         other => panic!("unexpected reply {other:?}"),
     }
 }
@@ -603,4 +643,211 @@ fn config_file_and_metrics() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_file_sise"));
+}
+
+/// The deprecated v3 onion form reaches the JSON routes: a legacy upload and download, info,
+/// errors as `{"status_code": n}`, and a GET with a body refused.
+#[test]
+fn onion_v3_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = server_x25519(dir.path());
+    let s = FileServer::start(dir.path(), &["--max-file-size", "40000"]);
+    let bytes: Vec<u8> = (0..30_000u32).map(|i| (i % 253) as u8).collect();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let up = through_onion_v3(
+        &s,
+        key,
+        "POST",
+        "/files",
+        Some(json!({ "file": b64 }).to_string()),
+    );
+    assert_eq!(up["status_code"], json!(200), "{up}");
+    let id = up["result"].as_str().unwrap().to_owned();
+    // Without the leading slash too, as old clients send it.
+    let down = through_onion_v3(&s, key, "GET", &format!("files/{id}"), None);
+    assert_eq!(down, json!({ "status_code": 200, "result": b64 }));
+    let info = through_onion_v3(&s, key, "GET", &format!("/file/{id}/info"), None);
+    assert_eq!(info["size"], json!(bytes.len()));
+    let missing = through_onion_v3(&s, key, "GET", &format!("/files/{}", "A".repeat(44)), None);
+    assert_eq!(missing, json!({ "status_code": 404 }));
+    let bad = through_onion_v3(&s, key, "POST", "/files", Some("not json".into()));
+    assert_eq!(bad, json!({ "status_code": 400 }));
+    let get_with_body = through_onion_v3(&s, key, "GET", &format!("/files/{id}"), Some("x".into()));
+    assert_eq!(get_with_body, json!({ "status_code": 400 }));
+    let oversized = base64::engine::general_purpose::STANDARD.encode([1u8; 40_001]);
+    let too_big = through_onion_v3(
+        &s,
+        key,
+        "POST",
+        "/files",
+        Some(json!({ "file": oversized }).to_string()),
+    );
+    assert_eq!(too_big, json!({ "status_code": 413 }));
+    // The same file over plain HTTP.
+    let resp = client().get(s.url(&format!("/file/{id}"))).send().unwrap();
+    assert_eq!(resp.bytes().unwrap().as_ref(), bytes.as_slice());
+}
+
+/// `X-FS-*` headers signing `GET /session_version?platform=…` with a `07` key.
+fn version_headers(id: &sotto_crypto::Identity, ts: i64, query: &str) -> Vec<(String, String)> {
+    let ts = ts.to_string();
+    let msg = sotto_fileserver::version::signed_message(
+        &ts,
+        &sotto_fileserver::version::SignedRequest {
+            method: "GET",
+            path: "/session_version",
+            query,
+            body: b"",
+        },
+    );
+    vec![
+        (
+            "X-FS-Pubkey".into(),
+            format!("07{}", id.ed25519_public().to_hex()),
+        ),
+        ("X-FS-Timestamp".into(), ts),
+        ("X-FS-Signature".into(), hex::encode(id.sign(&msg))),
+    ]
+}
+
+#[test]
+fn session_version_and_token_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = server_x25519(dir.path());
+    let config = dir.path().join("fs.toml");
+    std::fs::write(
+        &config,
+        "metrics_listen = \"127.0.0.1:0\"\n\
+         [session_version.desktop]\nversion = \"1.14.5\"\nupdated = 1733000000.0\n\
+         name = \"v1.14.5\"\nnotes = \"Fixes.\"\n\
+         assets = [{ name = \"session.AppImage\", url = \"https://example.org/session.AppImage\" }]\n\
+         [session_version.desktop.prerelease]\nversion = \"1.15.0\"\n\
+         [session_version.ios]\nversion = \"2.8.1\"\n",
+    )
+    .unwrap();
+    let s = FileServer::start(dir.path(), &["--config", config.to_str().unwrap()]);
+    let c = client();
+
+    let (status, v) = get_json(&c, &s.url("/session_version?platform=desktop"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        v,
+        json!({
+            "status_code": 200, "updated": 1_733_000_000.0, "result": "1.14.5",
+            "name": "v1.14.5", "notes": "Fixes.",
+            "assets": [{"name": "session.AppImage", "url": "https://example.org/session.AppImage"}],
+            "prerelease": {"result": "1.15.0", "updated": 1_733_000_000.0},
+        })
+    );
+    // The first `platform` counts, as Flask's `request.args.get`.
+    let (status, v) = get_json(&c, &s.url("/session_version?platform=desktop&platform=ios"));
+    assert_eq!((status, &v["result"]), (200, &json!("1.14.5")));
+    // `updated` defaults to when the server started.
+    let (status, v) = get_json(&c, &s.url("/session_version?platform=ios"));
+    assert_eq!(status, 200);
+    assert_eq!(v["result"], json!("2.8.1"));
+    assert!((v["updated"].as_f64().unwrap() - now()).abs() < 60.0, "{v}");
+    // A real platform nobody configured: 502, as the reference without releases.
+    assert_eq!(
+        get_json(&c, &s.url("/session_version?platform=android")),
+        (502, json!({ "status_code": 502 }))
+    );
+    for bad in [
+        "/session_version",
+        "/session_version?platform=linux",
+        "/session_version?platform=",
+        "/session_version?platform=%ff%fe",
+    ] {
+        assert_eq!(
+            get_json(&c, &s.url(bad)),
+            (404, json!({ "status_code": 404 })),
+            "{bad}"
+        );
+    }
+
+    // Signed with a version-blinded key: accepted; tampered, partial or stale: refused.
+    let id = sotto_crypto::Identity::from_seed(&sotto_crypto::Seed::Standard([5; 16]));
+    let t = now() as i64;
+    let signed = |url: &str, headers: &[(String, String)]| {
+        let mut req = c.get(s.url(url));
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let resp = req.send().unwrap();
+        (resp.status().as_u16(), resp.text().unwrap())
+    };
+    let good = version_headers(&id, t, "platform=desktop");
+    let (status, body) = signed("/session_version?platform=desktop", &good);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = signed("/session_version?platform=ios", &good);
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            401,
+            "Invalid authentication: X-FS-Signature verification failed"
+        )
+    );
+    let (status, body) = signed("/session_version?platform=desktop", &good[..2]);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("missing"), "{body}");
+    let stale = version_headers(&id, t - 2 * 86_400, "platform=desktop");
+    assert_eq!(signed("/session_version?platform=desktop", &stale).0, 425);
+    let mut unblinded = good.clone();
+    unblinded[0].1 = format!("05{}", &good[0].1[2..]);
+    assert_eq!(
+        signed("/session_version?platform=desktop", &unblinded).0,
+        400
+    );
+    let mut garbage = good.clone();
+    garbage[2].1 = "x".repeat(10_000);
+    assert_eq!(signed("/session_version?platform=desktop", &garbage).0, 400);
+
+    // Through an onion v4 request, query string and signature intact.
+    let onion = version_headers(&id, t, "platform=ios");
+    let v = through_onion(
+        &s,
+        key,
+        "GET",
+        "/session_version?platform=ios",
+        onion.into_iter().collect(),
+        None,
+    );
+    assert_eq!(v.code, 200, "{}", String::from_utf8_lossy(&v.body));
+    let v: Value = serde_json::from_slice(&v.body).unwrap();
+    assert_eq!(v["result"], json!("2.8.1"));
+
+    // No token statistics here: 502, as the reference without them.
+    assert_eq!(
+        get_json(&c, &s.url("/token_info?days=7")),
+        (502, json!({ "status_code": 502 }))
+    );
+
+    let metrics = c
+        .get(s.metrics.clone().expect("metrics address"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "sotto_fileserver_version_checks_total{authenticated=\"yes\",platform=\"desktop\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "sotto_fileserver_version_checks_total{authenticated=\"yes\",platform=\"ios\"} 1"
+        ),
+        "{metrics}"
+    );
+
+    // A bad release section stops the server from starting.
+    std::fs::write(&config, "[session_version.linux]\nversion = \"1\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["--data-dir", dir.path().to_str().unwrap(), "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("linux"));
 }
