@@ -3,7 +3,8 @@
 //! API must appear on the open page as `displayName: body` (decoded by our script), as text.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the
-//! test is skipped with a message, unless `CI` is set: then it fails.
+//! test is skipped with a message, unless `CI` is set: then it fails. The screenshot is checked
+//! and removed with the test's directory; `SOGS_WEB_SCREENSHOT=FILE` keeps a copy.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -322,6 +323,10 @@ fn room_page_shows_posted_messages_in_chromium() {
         seen[usize::from(b)] = true;
     }
     assert!(seen.iter().filter(|&&s| s).count() > 16);
+    // To look at it: SOGS_WEB_SCREENSHOT=/some/file.png keeps a copy.
+    if let Some(keep) = std::env::var_os("SOGS_WEB_SCREENSHOT") {
+        std::fs::copy(&path, &keep).unwrap();
+    }
     eprintln!("screenshot: {} ({} bytes)", path.display(), shot.len());
     drop(browser);
     server.terminate().unwrap();
