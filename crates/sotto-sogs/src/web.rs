@@ -107,7 +107,7 @@ fn join_url(st: &AppState, room: &Room) -> String {
 async fn view_room(State(st): State<AppState>, Path(token): Path<String>) -> ApiResult {
     let room = readable_room(&st, &token)?;
     let url = join_url(&st, &room);
-    let mut body = format!("<h1>{name}</h1>\n", name = escape(&room.name),);
+    let mut body = format!("<h1>{}</h1>\n", escape(&room.name));
     if let Some(d) = room.description.as_deref().filter(|d| !d.is_empty()) {
         body.push_str(&format!("<p class=\"description\">{}</p>\n", escape(d)));
     }
@@ -119,9 +119,10 @@ async fn view_room(State(st): State<AppState>, Path(token): Path<String>) -> Api
     ));
     if st.config().http_show_recent {
         body.push_str(&format!(
-            "<h2>Recent messages</h2>\n<ul id=\"messages\" data-room=\"{token}\" \
-             data-poll-url=\"/room/{token}/messages/recent\" data-interval=\"{POLL_INTERVAL_MS}\">\
-             \n<li>loading…</li>\n</ul>\n<script src=\"/static/view_room.js\"></script>\n",
+            "<h2>Recent messages</h2>\n<ul id=\"messages\" \
+             data-poll-url=\"/room/{token}/messages/recent\" \
+             data-interval=\"{POLL_INTERVAL_MS}\">\n<li>loading…</li>\n</ul>\n\
+             <script src=\"/static/view_room.js\"></script>\n",
             token = escape(&room.token),
         ));
     }
@@ -197,7 +198,7 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// Escape text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
+fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
