@@ -135,10 +135,40 @@ pub struct AdminArgs {
     pub check_upgrades: bool,
 }
 
-/// A failure that ends the command with a message and an exit status.
+/// A failure that ends the command with a message (none if empty) and an exit status.
 struct Fail {
     code: u8,
     message: String,
+}
+
+impl Fail {
+    /// Writing our output failed. A reader that went away (`sogs -L | head`) is not an error
+    /// of ours: stop quietly, with success, as other Unix filters do.
+    fn output(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Self {
+                code: 0,
+                message: String::new(),
+            }
+        } else {
+            fail(format!("cannot write output: {e}"))
+        }
+    }
+}
+
+/// `write!` to stdout (locked), turning a failure into a [`Fail`] with `?`: `print!` would
+/// panic on a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write!(std::io::stdout().lock(), $($arg)*).map_err(Fail::output)?
+    };
+}
+
+/// `writeln!` to stdout, as [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err(Fail::output)?
+    };
 }
 
 fn fail(message: impl Into<String>) -> Fail {
@@ -168,7 +198,10 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("Error: {}", f.message);
+            if !f.message.is_empty() {
+                // Nothing better to do if stderr is gone too.
+                let _ = writeln!(std::io::stderr(), "Error: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
     }
@@ -309,9 +342,9 @@ fn run(cli: Cli) -> Result<(), Fail> {
         verbose: args.verbose,
     };
     if args.initialize {
-        println!("Database schema created.");
+        outln!("Database schema created.");
     } else if args.upgrade {
-        println!(
+        outln!(
             "{}",
             if changed {
                 "Database successfully upgraded."
@@ -320,7 +353,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
             }
         );
     } else if args.check_upgrades {
-        println!("No database upgrades required.");
+        outln!("No database upgrades required.");
     } else if let Some(token) = &args.add_room {
         cx.add_room(token, &args, &perms)?;
     } else if let Some(token) = &args.delete_room {
@@ -330,26 +363,26 @@ fn run(cli: Cli) -> Result<(), Fail> {
     } else if args.list_rooms {
         let rooms = cx.store.rooms()?;
         if rooms.is_empty() {
-            println!("No rooms.");
+            outln!("No rooms.");
         }
         for room in &rooms {
             cx.print_room(room)?;
         }
     } else if args.list_global_mods {
         let mods = cx.store.global_moderators()?;
-        println!(
+        outln!(
             "{} global admins ({} hidden), {} moderators ({} hidden):",
             mods.admin_count(),
             mods.hidden_admins.len(),
             mods.mod_count(),
             mods.hidden_mods.len()
         );
-        print_mod_list(&mods, "- ");
+        print_mod_list(&mods, "- ")?;
     }
     Ok(())
 }
 
-fn print_mod_list(mods: &Moderators, indent: &str) {
+fn print_mod_list(mods: &Moderators, indent: &str) -> Result<(), Fail> {
     let groups = [
         (&mods.visible_admins, "admin"),
         (&mods.hidden_admins, "hidden admin"),
@@ -358,9 +391,10 @@ fn print_mod_list(mods: &Moderators, indent: &str) {
     ];
     for (ids, role) in groups {
         for id in ids {
-            println!("{indent}{id} ({role})");
+            outln!("{indent}{id} ({role})");
         }
     }
+    Ok(())
 }
 
 struct Context {
@@ -394,42 +428,42 @@ impl Context {
             .collect();
         let flag = |b: bool| if b { "+" } else { "-" };
         let mods = &stats.moderators;
-        println!();
-        println!("{}", room.token);
-        println!("{}", "=".repeat(room.token.chars().count()));
-        println!("Name: {}", room.name);
-        println!(
+        outln!();
+        outln!("{}", room.token);
+        outln!("{}", "=".repeat(room.token.chars().count()));
+        outln!("Name: {}", room.name);
+        outln!(
             "Description: {}",
             room.description.as_deref().unwrap_or("None")
         );
-        println!(
+        outln!(
             "URL: {}",
             self.config
                 .join_url(&room.token, &self.keys.x25519_public().to_hex())
         );
         #[allow(clippy::cast_precision_loss)] // sizes far below 2^52 bytes
         let mb = |bytes: i64| bytes as f64 / 1_000_000.0;
-        println!(
+        outln!(
             "Messages: {} ({:.1} MB)",
             stats.messages,
             mb(stats.message_bytes)
         );
-        println!(
+        outln!(
             "Attachments: {} ({:.1} MB)",
             stats.files,
             mb(stats.file_bytes)
         );
-        println!("Reactions: {total}; top 5: {}", top.join(", "));
+        outln!("Reactions: {total}; top 5: {}", top.join(", "));
         let [d1, d7, d14, d30] = stats.active;
-        println!("Active users: {d1} (1d), {d7} (7d), {d14} (14d), {d30} (30d)");
-        println!(
+        outln!("Active users: {d1} (1d), {d7} (7d), {d14} (14d), {d30} (30d)");
+        outln!(
             "Default permissions: {}read, {}write, {}upload, {}accessible",
             flag(room.default_read),
             flag(room.default_write),
             flag(room.default_upload),
             flag(room.default_accessible)
         );
-        print!(
+        out!(
             "Moderators: {} admins ({} hidden), {} moderators ({} hidden)",
             mods.admin_count(),
             mods.hidden_admins.len(),
@@ -437,12 +471,11 @@ impl Context {
             mods.hidden_mods.len()
         );
         if self.verbose && !mods.is_empty() {
-            println!(":");
-            print_mod_list(mods, "    - ");
+            outln!(":");
+            print_mod_list(mods, "    - ")?;
         } else {
-            println!();
+            outln!();
         }
-        std::io::stdout().flush().ok();
         Ok(())
     }
 
@@ -460,7 +493,7 @@ impl Context {
         )?;
         self.store.set_default_permissions(room.id, perms)?;
         let room = self.store.require_room(&token)?;
-        println!("Created room {token}:");
+        outln!("Created room {token}:");
         self.print_room(&room)
     }
 
@@ -469,21 +502,21 @@ impl Context {
         let room = self.store.require_room(&token)?;
         self.print_room(&room)?;
         let confirmed = yes || {
-            print!("Are you sure you want to delete this room? [yN] ");
-            std::io::stdout().flush().ok();
+            out!("Are you sure you want to delete this room? [yN] ");
+            std::io::stdout().lock().flush().map_err(Fail::output)?;
             let mut answer = String::new();
             std::io::stdin().lock().read_line(&mut answer).ok();
             answer.starts_with(['y', 'Y'])
         };
         if !confirmed {
-            println!("Aborted.");
+            outln!("Aborted.");
             return Err(Fail {
                 code: EXIT_ABORTED,
                 message: "room not deleted".to_owned(),
             });
         }
         self.store.delete_room(&token, now())?;
-        println!("Room deleted.");
+        outln!("Room deleted.");
         Ok(())
     }
 
@@ -541,7 +574,7 @@ impl Context {
                     self.store
                         .set_global_moderator(user.id, args.admin, args.visible)?;
                     let vis = if args.visible { "visible" } else { "hidden" };
-                    println!("Added {id} as {vis} global {role}");
+                    outln!("Added {id} as {vis} global {role}");
                 }
                 Target::Rooms { rooms, .. } => {
                     for room in rooms {
@@ -552,9 +585,11 @@ impl Context {
                             !args.hidden,
                         )?;
                         let vis = if args.hidden { "hidden" } else { "visible" };
-                        println!(
+                        outln!(
                             "Added {} as {vis} {role} of {} ({})",
-                            user.session_id, room.name, room.token
+                            user.session_id,
+                            room.name,
+                            room.token
                         );
                     }
                 }
@@ -576,9 +611,9 @@ impl Context {
                         if u.moderator || u.admin {
                             self.store.remove_global_moderator(u.id)?;
                             let was = if u.admin { "admin" } else { "moderator" };
-                            println!("Removed {} as global {was}", u.session_id);
+                            outln!("Removed {} as global {was}", u.session_id);
                         } else if u.id == user.id {
-                            println!("{} was not a global moderator", u.session_id);
+                            outln!("{} was not a global moderator", u.session_id);
                         }
                     }
                 }
@@ -586,9 +621,11 @@ impl Context {
                     for room in rooms {
                         for u in std::iter::once(&user).chain(unblinded.iter()) {
                             self.store.remove_room_moderator(room.id, u.id)?;
-                            println!(
+                            outln!(
                                 "Removed {} as moderator/admin of {} ({})",
-                                u.session_id, room.name, room.token
+                                u.session_id,
+                                room.name,
+                                room.token
                             );
                         }
                     }
@@ -619,7 +656,7 @@ impl Context {
                     for (name, change) in named {
                         if let Some(Some(on)) = change {
                             let verb = if on { "Enabled" } else { "Disabled" };
-                            println!("{verb} default {name} permission in {}", room.token);
+                            outln!("{verb} default {name} permission in {}", room.token);
                         }
                     }
                 }
@@ -631,9 +668,10 @@ impl Context {
                 for room in rooms {
                     for user in &resolved {
                         self.store.set_user_permissions(room.id, user.id, perms)?;
-                        println!(
+                        outln!(
                             "Updated room permissions for {} in {}",
-                            user.session_id, room.token
+                            user.session_id,
+                            room.token
                         );
                     }
                 }
@@ -652,7 +690,7 @@ impl Context {
             let description = Some(description.as_str()).filter(|d| !d.is_empty());
             for room in rooms {
                 self.store.set_room_description(room.id, description)?;
-                println!(
+                outln!(
                     "Updated {} description to:\n\n{}\n",
                     room.token,
                     description.unwrap_or("None")
@@ -665,9 +703,10 @@ impl Context {
             })?;
             for room in rooms {
                 self.store.set_room_name(room.id, name)?;
-                println!(
+                outln!(
                     "Changed {} name from '{}' to '{name}'",
-                    room.token, room.name
+                    room.token,
+                    room.name
                 );
             }
         }

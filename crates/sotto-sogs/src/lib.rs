@@ -11,5 +11,6 @@ pub mod profanity;
 pub mod server;
 pub mod store;
 pub mod util;
+pub mod web;
 
 pub use err::{Error, Result};

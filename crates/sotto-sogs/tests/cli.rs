@@ -403,3 +403,44 @@ fn serve_refuses_testing_mode_off_loopback() {
     assert_eq!(code, 1);
     assert!(err.contains("loopback"), "{err}");
 }
+
+#[test]
+fn listing_into_a_closed_pipe_exits_quietly() {
+    // `sogs -L | head`: the reader goes away while we write. Enough rooms that the listing
+    // overflows the pipe's buffer, so the write hits the closed pipe whatever the timing.
+    const ROOMS: usize = 400;
+    let dir = initialized();
+    {
+        let mut store = sotto_sogs::store::Store::open(&dir.path().join("sogs.db")).unwrap();
+        for i in 0..ROOMS {
+            let token: sotto_sogs::ids::RoomToken = format!("room{i}").parse().unwrap();
+            store
+                .add_room(&token, "A room", Some("with a description"))
+                .unwrap();
+        }
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sogs"))
+        .current_dir(dir.path())
+        .env_remove("SOGS_CONFIG")
+        .env_remove("RUST_LOG")
+        .arg("-L")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line (the listing has started), then close our end.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(out.status.code(), Some(0));
+
+    // The whole listing, read to the end, is as long as expected.
+    let (code, out, _) = run(&dir, &["-L"]);
+    assert_eq!(code, 0);
+    assert!(out.len() > 64 * 1024, "{} bytes", out.len());
+    assert_eq!(out.matches("\nURL: ").count(), ROOMS);
+}

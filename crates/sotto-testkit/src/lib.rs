@@ -56,8 +56,15 @@ pub struct Process {
 impl Process {
     /// Start `bin args…` and wait for its `listening on <scheme>://ADDR` line on stdout.
     pub fn start(bin: &Path, args: &[&str], scheme: &str) -> Result<Self, HarnessError> {
-        let mut child = Command::new(bin)
-            .args(args)
+        let mut cmd = Command::new(bin);
+        cmd.args(args);
+        Self::start_command(cmd, scheme)
+    }
+
+    /// [`Process::start`] for a prepared command (working directory, environment).
+    pub fn start_command(mut cmd: Command, scheme: &str) -> Result<Self, HarnessError> {
+        let bin = PathBuf::from(cmd.get_program());
+        let mut child = cmd
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

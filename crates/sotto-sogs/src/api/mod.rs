@@ -246,6 +246,7 @@ fn routes(state: AppState) -> Router {
         .route("/inbox/{sid}", post(dm::send))
         .route("/outbox", get(dm::outbox))
         .route("/outbox/since/{id}", get(dm::outbox_since))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
