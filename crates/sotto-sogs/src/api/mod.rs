@@ -382,6 +382,9 @@ fn werkzeug_page(status: StatusCode) -> String {
         }
     };
     let reason = status.canonical_reason().unwrap_or("Error");
+    // Werkzeug HTML-escapes the description (MarkupSafe: `'` becomes `&#39;`); checked against
+    // PySOGS's answers in tests/pysogs_fixture.rs.
+    let description = description.replace('\'', "&#39;");
     format!(
         "<!doctype html>\n<html lang=en>\n<title>{} {reason}</title>\n<h1>{reason}</h1>\n<p>{description}</p>\n",
         status.as_u16()
