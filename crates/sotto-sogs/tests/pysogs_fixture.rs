@@ -114,7 +114,7 @@ impl Drop for Sogs {
 /// placeholders of the request list.
 struct Fixture {
     server: X25519PublicKey,
-    accounts: BTreeMap<String, BlindedKeyPair>,
+    accounts: BTreeMap<String, (Identity, BlindedKeyPair)>,
     placeholders: BTreeMap<String, String>,
 }
 
@@ -141,7 +141,7 @@ impl Fixture {
             assert_eq!(identity.session_id().to_string(), user["session_id"]);
             placeholders.insert(name.clone(), blinded.blinded_id().to_string());
             placeholders.insert(format!("{name}05"), identity.session_id().to_string());
-            accounts.insert(name.clone(), blinded);
+            accounts.insert(name.clone(), (identity, blinded));
         }
         for (name, id) in meta["ids"].as_object().unwrap() {
             placeholders.insert(name.clone(), id.to_string());
@@ -245,6 +245,8 @@ fn send(
             headers.push(("Content-Type".into(), "application/json".into()));
         }
         fx.substitute(&json.to_string()).into_bytes()
+    } else if let Some(len) = ex.get("raw_len") {
+        vec![0; usize::try_from(len.as_u64().unwrap()).unwrap()]
     } else if let Some(raw) = ex.get("raw_b64") {
         STANDARD.decode(raw.as_str().unwrap()).unwrap()
     } else {
@@ -252,20 +254,16 @@ fn send(
     };
     let auth = ex["auth"].as_str().unwrap();
     if auth != "none" {
-        let account = &fx.accounts[ex["as"].as_str().unwrap()];
+        let (identity, blinded) = &fx.accounts[ex["as"].as_str().unwrap()];
         let (p, q) = path.split_once('?').unwrap_or((&path, ""));
         let decoded = String::from_utf8(sotto_sogs::util::percent_decode(p)).unwrap();
         let sign = |ts: i64| {
-            sign_request(
-                Signer::Blinded(account),
-                &fx.server,
-                method,
-                &decoded,
-                q,
-                &body,
-                &nonce(),
-                ts,
-            )
+            let signer = if auth == "unblinded" {
+                Signer::Unblinded(identity)
+            } else {
+                Signer::Blinded(blinded)
+            };
+            sign_request(signer, &fx.server, method, &decoded, q, &body, &nonce(), ts)
         };
         let mut h = match auth {
             "replay" => previous_auth
@@ -275,7 +273,8 @@ fn send(
             _ => sign(now()),
         };
         match auth {
-            "ok" | "replay" | "old_ts" => {}
+            "ok" | "replay" | "old_ts" | "unblinded" => {}
+            "bad_ts" => h.timestamp = "abc".into(),
             "bad_sig" => {
                 let mut sig = STANDARD.decode(&h.signature).unwrap();
                 sig[40] ^= 1;
