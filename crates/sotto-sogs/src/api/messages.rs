@@ -101,7 +101,9 @@ fn messages_json(
         }
         if row.whisper_to.is_some() || row.whisper_mods {
             m.insert("whisper".into(), json!(true));
-            m.insert("whisper_mods".into(), json!(row.whisper_mods));
+            // PySOGS on SQLite serves the stored column as is: 0 or 1, not a JSON boolean
+            // (tests/pysogs_fixture.rs compares it with PySOGS's answers).
+            m.insert("whisper_mods".into(), json!(i64::from(row.whisper_mods)));
             if let Some(to) = &row.whisper_to {
                 m.insert("whisper_to".into(), json!(to));
             }

@@ -382,7 +382,14 @@ fn werkzeug_page(status: StatusCode) -> String {
              Either the server is overloaded or there is an error in the application."
         }
     };
-    let reason = status.canonical_reason().unwrap_or("Error");
+    // Werkzeug's names, which differ from RFC 9110's only for 413 (`RequestEntityTooLarge`).
+    let reason = match status.as_u16() {
+        413 => "Request Entity Too Large",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    // Werkzeug HTML-escapes the description (MarkupSafe: `'` becomes `&#39;`); checked against
+    // PySOGS's answers in tests/pysogs_fixture.rs.
+    let description = description.replace('\'', "&#39;");
     format!(
         "<!doctype html>\n<html lang=en>\n<title>{} {reason}</title>\n<h1>{reason}</h1>\n<p>{description}</p>\n",
         status.as_u16()

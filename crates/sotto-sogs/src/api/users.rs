@@ -97,20 +97,25 @@ pub(super) async fn set_moderator(
                     return Err(ApiError::permission_denied());
                 }
             }
-            for room in &rooms {
-                match (admin, moderator) {
-                    (Some(true), None) | (None, Some(true)) => {
-                        store.set_room_moderator(room.id, target.id, admin, visible)?;
+            // All rooms or none: a room where the change is refused (a banned user cannot be
+            // a moderator) undoes the others, as PySOGS's request transaction does.
+            store.atomic(|store| {
+                for room in &rooms {
+                    match (admin, moderator) {
+                        (Some(true), None) | (None, Some(true)) => {
+                            store.set_room_moderator(room.id, target.id, admin, visible)?;
+                        }
+                        (None, Some(false)) => store.remove_room_moderator(room.id, target.id)?,
+                        (Some(false), None) => store.remove_room_admin(room.id, target.id)?,
+                        _ => {
+                            store.remove_room_admin(room.id, target.id)?;
+                            store.set_room_moderator(room.id, target.id, Some(false), visible)?;
+                        }
                     }
-                    (None, Some(false)) => store.remove_room_moderator(room.id, target.id)?,
-                    (Some(false), None) => store.remove_room_admin(room.id, target.id)?,
-                    _ => {
-                        store.remove_room_admin(room.id, target.id)?;
-                        store.set_room_moderator(room.id, target.id, Some(false), visible)?;
-                    }
+                    updates.insert(room.token.clone(), json!(store.info_updates(room.id)?));
                 }
-                updates.insert(room.token.clone(), json!(store.info_updates(room.id)?));
-            }
+                Ok(())
+            })?;
         }
         Scope::Global => {
             let visible = visible.unwrap_or(false);

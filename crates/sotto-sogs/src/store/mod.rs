@@ -98,6 +98,24 @@ impl Store {
         &self.conn
     }
 
+    /// Run `f` so that all or none of its changes stay (a savepoint): PySOGS runs a request's
+    /// changes in one transaction, so a failure half-way leaves nothing behind. `f` must not
+    /// start a transaction of its own.
+    pub fn atomic<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("SAVEPOINT sotto_atomic")?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.execute_batch("RELEASE sotto_atomic")?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.conn
+                    .execute_batch("ROLLBACK TO sotto_atomic; RELEASE sotto_atomic")?;
+                Err(e)
+            }
+        }
+    }
+
     /// Start a write transaction (`BEGIN IMMEDIATE`, as PySOGS).
     fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
         Ok(self
