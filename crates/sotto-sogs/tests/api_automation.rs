@@ -867,3 +867,58 @@ async fn openapi_document_names_every_route() {
     let with = call(&server, "GET", OPENAPI_PATH, None, &t).await;
     assert_eq!(with.body, resp.body);
 }
+
+#[tokio::test]
+async fn malformed_bodies_never_fail_inside() {
+    let server = Server::new();
+    server.add_room("lobby");
+    let t = token(&server, "admin", true, None);
+    let auth = format!("Bearer {t}");
+    let bodies: [&[u8]; 8] = [
+        b"",
+        b"null",
+        b"[]",
+        b"\"text\"",
+        b"{\"text\":",
+        b"\xff\xfe\x00garbage",
+        b"{\"text\": {\"nested\": [1, 2, 3]}, \"session_id\": null, \"token\": []}",
+        b"{\"session_id\": \"15zz\", \"purge\": 1, \"timeout\": 1e400}",
+    ];
+    for (method, uri) in [
+        ("POST", "/room"),
+        ("PUT", "/room/lobby"),
+        ("POST", "/room/lobby/message"),
+        ("POST", "/room/lobby/ban"),
+        ("POST", "/ban"),
+    ] {
+        for body in bodies {
+            let resp = server
+                .raw(
+                    method,
+                    uri,
+                    Some(body.to_vec()),
+                    None,
+                    &[("authorization", &auth)],
+                )
+                .await;
+            // `{}`-like bodies are valid for PUT (nothing to change); nothing is ever a 5xx.
+            assert!(
+                resp.status == 400 || (resp.status == 200 && method == "PUT"),
+                "{method} {uri} {body:?}: {} {}",
+                resp.status,
+                resp.text()
+            );
+            assert!(resp.json()["error"].is_string() || resp.status == 200);
+        }
+    }
+    // Nothing was created, posted or banned by any of it.
+    let list = call(&server, "GET", "/room/lobby/messages", None, &t)
+        .await
+        .json();
+    assert_eq!(list, json!([]));
+    let bans = call(&server, "GET", "/room/lobby/bans", None, &t)
+        .await
+        .json();
+    assert_eq!(bans, json!([]));
+    assert_eq!(server.state.store().rooms().unwrap().len(), 1);
+}
