@@ -922,3 +922,23 @@ async fn malformed_bodies_never_fail_inside() {
     assert_eq!(bans, json!([]));
     assert_eq!(server.state.store().rooms().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn bearer_before_any_token_exists_is_401() {
+    // No token was ever issued: the token table does not exist yet.
+    let server = Server::new();
+    server.add_room("lobby");
+    let resp = call(&server, "GET", "/room/lobby", None, "sotto_anything").await;
+    assert_eq!(resp.status, 401, "{}", resp.text());
+    let has_table: bool = server
+        .state
+        .store()
+        .connection()
+        .query_row(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE name = 'api_tokens')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!has_table, "a refused request must not create the table");
+}

@@ -186,4 +186,18 @@ fn global_ban_purge_list_and_unban() {
     let (code, _, err) = run(&dir, &["--unban-global", ALICE]);
     assert_eq!(code, 1);
     assert!(err.contains("not banned"), "{err}");
+
+    // Room bans are listed too, with their scheduled unban.
+    {
+        let mut store = Store::open(&dir.path().join("sogs.db")).unwrap();
+        let alice = store.user_by_session_id(ALICE).unwrap().unwrap();
+        let room = store.room(&"other".parse().unwrap()).unwrap().unwrap();
+        store.ban_from_room(room.id, alice.id, Some(4e9)).unwrap();
+    }
+    let listed = ok(&dir, &["--list-bans"]);
+    assert_eq!(
+        listed.trim(),
+        format!("{ALICE} in other (until 4000000000)"),
+        "{listed}"
+    );
 }
