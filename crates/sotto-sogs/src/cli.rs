@@ -133,6 +133,29 @@ pub struct AdminArgs {
     /// Check whether database upgrades are required; exit status 5 if they are.
     #[arg(long)]
     pub check_upgrades: bool,
+    /// Sotto: create an automation API token with this name (with --admin for room creation,
+    /// deletion and server-wide bans; with --rooms to limit it to some rooms). The token is
+    /// printed once, alone on the last line.
+    #[arg(long, value_name = "NAME")]
+    pub add_api_token: Option<String>,
+    /// Sotto: revoke the automation API token with this name (effective at once).
+    #[arg(long, value_name = "NAME")]
+    pub revoke_api_token: Option<String>,
+    /// Sotto: list automation API tokens (never the tokens themselves).
+    #[arg(long)]
+    pub list_api_tokens: bool,
+    /// Sotto: ban a Session ID from the whole server (with --purge: delete its posts everywhere).
+    #[arg(long, value_name = "SESSIONID")]
+    pub ban_global: Option<String>,
+    /// With --ban-global: also delete all the user's posts in every room.
+    #[arg(long, requires = "ban_global")]
+    pub purge: bool,
+    /// Sotto: lift a server-wide ban.
+    #[arg(long, value_name = "SESSIONID")]
+    pub unban_global: Option<String>,
+    /// Sotto: list server-wide and room bans.
+    #[arg(long)]
+    pub list_bans: bool,
 }
 
 /// A failure that ends the command with a message (none if empty) and an exit status.
@@ -298,6 +321,12 @@ fn run(cli: Cli) -> Result<(), Fail> {
         ("--initialize", args.initialize),
         ("--upgrade", args.upgrade),
         ("--check-upgrades", args.check_upgrades),
+        ("--add-api-token", args.add_api_token.is_some()),
+        ("--revoke-api-token", args.revoke_api_token.is_some()),
+        ("--list-api-tokens", args.list_api_tokens),
+        ("--ban-global", args.ban_global.is_some()),
+        ("--unban-global", args.unban_global.is_some()),
+        ("--list-bans", args.list_bans),
     ];
     let chosen: Vec<&str> = actions.iter().filter(|a| a.1).map(|a| a.0).collect();
     if let [first, second, ..] = chosen.as_slice() {
@@ -308,7 +337,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
             "a room must be specified (using --rooms) when updating permissions or room details",
         ));
     }
-    if !args.rooms.is_empty() && !update_room {
+    if !args.rooms.is_empty() && !update_room && args.add_api_token.is_none() {
         return Err(fail("--rooms specified without a room modification option"));
     }
     if chosen.is_empty() {
@@ -368,6 +397,21 @@ fn run(cli: Cli) -> Result<(), Fail> {
         for room in &rooms {
             cx.print_room(room)?;
         }
+    } else if let Some(name) = &args.add_api_token {
+        crate::admin::add_api_token(&mut cx.store, name, args.admin, &args.rooms).map_err(fail)?;
+    } else if let Some(name) = &args.revoke_api_token {
+        crate::admin::revoke_api_token(&mut cx.store, name).map_err(fail)?;
+    } else if args.list_api_tokens {
+        crate::admin::list_api_tokens(&cx.store, &cx.keys, cx.config.require_blind_keys)
+            .map_err(fail)?;
+    } else if let Some(id) = &args.ban_global {
+        let server = cx.blinding_server();
+        crate::admin::ban_global(&mut cx.store, id, server.as_ref(), args.purge).map_err(fail)?;
+    } else if let Some(id) = &args.unban_global {
+        let server = cx.blinding_server();
+        crate::admin::unban_global(&mut cx.store, id, server.as_ref()).map_err(fail)?;
+    } else if args.list_bans {
+        crate::admin::list_bans(&cx.store).map_err(fail)?;
     } else if args.list_global_mods {
         let mods = cx.store.global_moderators()?;
         outln!(

@@ -102,12 +102,31 @@ pub struct Config {
     pub log_level: String,
     /// `[testing] enabled`: conformance test mode (`sogs.md` §6.2; ours).
     pub testing: bool,
+    /// `[moderation]`: quotas and DM limits (ours; PySOGS issues 57, 59, 67, 180, 196).
+    pub moderation: Moderation,
     /// `[room:TOKEN]` sections, by token.
     pub room_overrides: BTreeMap<String, RoomOverrides>,
     /// `[filter:ROOM:TYPE]` sections, by (room or `*`, type or `*`).
     pub filters: BTreeMap<(String, String), FilterSettings>,
     /// Unknown sections and keys that were ignored, one message each.
     pub warnings: Vec<String>,
+}
+
+/// `[moderation]` settings; 0 (the default) turns each one off. Moderators and admins are
+/// exempt from all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moderation {
+    /// `daily_post_quota`: posts per user per room in any 24 hours.
+    pub daily_post_quota: u64,
+    /// `daily_reaction_quota`: reactions per user, all rooms, in any 24 hours.
+    pub daily_reaction_quota: u64,
+    /// `daily_upload_quota`: uploads per user, all rooms, in any 24 hours.
+    pub daily_upload_quota: u64,
+    /// `dm_min_posts`: posts (in any room) a user needs before sending blinded DMs.
+    pub dm_min_posts: u64,
+    /// `dm_min_age_days`: how long a user must have been known, in seconds (written in days),
+    /// before sending blinded DMs.
+    pub dm_min_age: f64,
 }
 
 /// Per-room filter overrides (`[room:TOKEN]`).
@@ -162,6 +181,7 @@ impl Default for Config {
             static_path: None,
             log_level: DEFAULT_LOG_LEVEL.to_owned(),
             testing: false,
+            moderation: Moderation::default(),
             room_overrides: BTreeMap::new(),
             filters: BTreeMap::new(),
             warnings: Vec::new(),
@@ -364,6 +384,7 @@ impl Config {
                 "web",
                 "log",
                 "testing",
+                "moderation",
             ]
             .contains(&section)
     }
@@ -427,6 +448,15 @@ impl Config {
                 self.log_level = level;
             }
             ("testing", "enabled") => self.testing = e.bool()?,
+            ("moderation", "daily_post_quota") => self.moderation.daily_post_quota = e.uint()?,
+            ("moderation", "daily_reaction_quota") => {
+                self.moderation.daily_reaction_quota = e.uint()?;
+            }
+            ("moderation", "daily_upload_quota") => {
+                self.moderation.daily_upload_quota = e.uint()?;
+            }
+            ("moderation", "dm_min_posts") => self.moderation.dm_min_posts = e.uint()?,
+            ("moderation", "dm_min_age_days") => self.moderation.dm_min_age = e.days()?,
             (section, key) if self.known_section(section) => {
                 self.warn(format!("ignoring unknown config setting [{section}] {key}"));
             }

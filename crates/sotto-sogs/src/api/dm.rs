@@ -115,6 +115,7 @@ pub(super) async fn send(
     }
     let sender = require_user(&caller)?;
     let mut store = st.store();
+    super::quota::check_dm(st.config(), &store, sender, util::now())?;
     let recipient = store
         .user_by_session_id(&recipient.to_string())?
         .filter(|u| !u.banned)

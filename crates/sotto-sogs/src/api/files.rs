@@ -35,6 +35,8 @@ pub(super) async fn upload(
     if u64::try_from(body.len()).unwrap_or(u64::MAX) > st.config().file_max_size {
         return Err(ApiError::Werkzeug(StatusCode::PAYLOAD_TOO_LARGE));
     }
+    let quota = crate::store::QuotaKind::Upload;
+    super::quota::check(st.config(), &store, &room, user, quota, util::now())?;
     let filename = headers
         .get_all(header::CONTENT_DISPOSITION)
         .iter()

@@ -14,7 +14,9 @@ use super::{
 };
 use crate::filter::{self, BotReply, Verdict};
 use crate::ids::AccountId;
-use crate::store::{Fetch, MessageRow, NewPost, ReactionInfo, Room, Store, User, Viewer};
+use crate::store::{
+    Fetch, MessageRow, NewPost, QuotaKind, ReactionInfo, Room, Store, User, Viewer,
+};
 use crate::util;
 
 /// Page size bounds and default (`get_int_param('limit', 100, min=1, max=256)`).
@@ -345,6 +347,7 @@ pub(super) async fn post_message(
         return Err(rejected(msg));
     }
     let now = util::now();
+    super::quota::check(st.config(), &store, &room, user, QuotaKind::Post, now)?;
     if !st.config().testing && !perms.is_admin() {
         let recent = store.recent_post_count(room.id, user.id, now - RATE_LIMIT_INTERVAL)?;
         if recent >= RATE_LIMIT_POSTS {

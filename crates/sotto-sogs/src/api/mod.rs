@@ -5,11 +5,13 @@
 //! Each handler locks the one database connection for the short synchronous part of its work.
 
 mod auth;
+pub mod automation;
 mod batch;
 mod dm;
 mod files;
 mod messages;
 mod onion;
+mod quota;
 mod reactions;
 mod rooms;
 mod testing;
@@ -158,12 +160,21 @@ impl AppState {
 /// The full router: routes, authentication before routing, Flask-style 404/405 pages.
 pub fn router(state: AppState) -> Router {
     let limit = state.body_limit();
-    routes(state.clone())
+    let automation = automation::router(state.clone(), limit);
+    let pysogs = routes(state.clone())
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             auth::authenticate,
         ))
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(DefaultBodyLimit::max(limit));
+    // Outermost, before any routing (so neither router sees the other's path parameters):
+    // Bearer-token requests go to the automation API and never reach the X-SOGS stack.
+    Router::new()
+        .fallback_service(pysogs)
+        .layer(axum::middleware::from_fn_with_state(
+            (state, automation),
+            automation::dispatch,
+        ))
 }
 
 /// The routes without the authentication layer (batch subrequests inherit the caller).

@@ -120,7 +120,9 @@ pub(super) async fn react(
     Path((token, id, reaction)): Path<(String, String, String)>,
 ) -> ApiResult {
     let mut store = st.store();
-    let (_, user, id) = reaction_request(&store, &caller, &token, &id, &reaction)?;
+    let (room, user, id) = reaction_request(&store, &caller, &token, &id, &reaction)?;
+    let quota = crate::store::QuotaKind::Reaction;
+    super::quota::check(st.config(), &store, &room, user, quota, crate::util::now())?;
     let (added, seqno) = store.add_reaction(id, &reaction, user.id)?;
     ok(json!({ "added": added, "seqno": seqno }))
 }

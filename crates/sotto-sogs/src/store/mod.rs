@@ -10,8 +10,10 @@ mod dm;
 mod files;
 mod messages;
 mod moderation;
+mod quota;
 mod rooms;
 mod schema;
+mod tokens;
 mod users;
 
 use std::path::Path;
@@ -25,11 +27,13 @@ pub use dm::DirectMessage;
 pub use files::FileRow;
 pub use messages::{Fetch, MessageRow, NewPost, ReactionInfo, Viewer};
 pub use moderation::{FutureRow, OverrideRow};
+pub use quota::QuotaKind;
 pub use rooms::{
     Moderators, PermissionChange, PermissionOverride, Permissions, Room, RoomStats,
     ACTIVITY_WINDOWS_DAYS,
 };
 pub use schema::LATEST_VERSION;
+pub use tokens::{ApiToken, BanRow, BotFile, BotMessage};
 pub use users::User;
 pub use users::SYSTEM_USER_ID;
 

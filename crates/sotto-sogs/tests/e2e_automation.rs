@@ -1,0 +1,113 @@
+//! The real `sogs serve` binary and the automation API: a token issued by the CLI while the
+//! server runs works at once over HTTP, and its revocation by the CLI applies at once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// Bound on every HTTP exchange with the local server.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sogs(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sogs"));
+    cmd.current_dir(dir)
+        .env_remove("SOGS_CONFIG")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = sogs(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn bearer_token_lifecycle_against_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    cli(dir.path(), &["--initialize"]);
+    cli(dir.path(), &["--add-room", "lobby"]);
+    let mut child = Running(
+        sogs(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+
+    let out = cli(dir.path(), &["--add-api-token", "news-bot", "--admin"]);
+    let token = out.lines().last().unwrap().trim().to_owned();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(HTTP_TIMEOUT)
+        .build()
+        .unwrap();
+    let bearer = format!("Bearer {token}");
+
+    let resp = client
+        .post(format!("{base}/room/lobby/message"))
+        .header("Authorization", &bearer)
+        .json(&json!({"text": "Breaking news"}))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let posted: Value = resp.json().unwrap();
+
+    let list: Value = client
+        .get(format!("{base}/room/lobby/messages?since=0"))
+        .header("Authorization", &bearer)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(list[0]["text"], "Breaking news");
+    assert_eq!(list[0]["author"], posted["author"]);
+
+    // Anonymous PySOGS polling sees the same post as a signed Session message.
+    let recent: Value = client
+        .get(format!("{base}/room/lobby/messages/recent"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(recent[0]["session_id"], posted["author"]);
+    assert!(recent[0]["signature"].is_string());
+
+    let doc: Value = client
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(doc["paths"]["/room/{token}/messages"].is_object());
+
+    cli(dir.path(), &["--revoke-api-token", "news-bot"]);
+    let resp = client
+        .get(format!("{base}/room/lobby"))
+        .header("Authorization", &bearer)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+}
