@@ -226,6 +226,21 @@ mod tests {
         assert_eq!(escape("plain ünïcode"), "plain ünïcode");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn escaping_leaves_no_markup_and_reverses(text in ".*") {
+            let escaped = escape(&text);
+            proptest::prop_assert!(!escaped.contains(['<', '>', '"', '\'']));
+            let back = escaped
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&");
+            proptest::prop_assert_eq!(back, text);
+        }
+    }
+
     #[test]
     fn page_escapes_its_title_only() {
         let p = page("<b>", "<p>body</p>");

@@ -8,7 +8,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -81,23 +80,37 @@ fn start_driver(driver: &Path, log: &Path) -> (Killed, String) {
         Command::new(driver)
             .arg(format!("--port={port}"))
             .arg(format!("--log-path={}", log.display()))
-            .stdout(Stdio::piped())
+            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    let stdout = child.0.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("started successfully") {
-                let _ = tx.send(());
-            }
+    let url = format!("http://127.0.0.1:{port}");
+    // Ready when its status endpoint says so (W3C WebDriver `GET /status`).
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + DRIVER_START;
+    loop {
+        let ready = http
+            .get(format!("{url}/status"))
+            .send()
+            .and_then(|r| r.json::<Value>())
+            .is_ok_and(|v| v["value"]["ready"] == json!(true));
+        if ready {
+            break;
         }
-    });
-    rx.recv_timeout(DRIVER_START)
-        .expect("chromedriver did not start in time");
-    (child, format!("http://127.0.0.1:{port}"))
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("chromedriver exited: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not start in time"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, url)
 }
 
 /// One WebDriver session.
