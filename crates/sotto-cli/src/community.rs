@@ -411,9 +411,10 @@ fn read(args: ReadArgs) -> anyhow::Result<()> {
             if let Some(top) = top {
                 profile.set_community_seqno(&room.base_url, &room.token, top)?;
             }
+            // A full page of `since` that moved us on: there is more; fetch it before waiting
+            // (a server repeating a page cannot keep us here).
+            let more = full && !first && top > since;
             since = top;
-            // A full page of `since`: there is more; fetch it before waiting.
-            let more = full && !first;
             let done = args.count.is_some_and(|n| printed >= n)
                 || args.max_polls.is_some_and(|n| polls >= n);
             if done || (!args.watch && !more) {
