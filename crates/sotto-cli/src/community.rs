@@ -108,6 +108,18 @@ pub(crate) struct InboxArgs {
     /// Only this server (its base URL, or a room joined on it) [default: every server joined].
     #[arg(long, value_name = "URL|ROOM")]
     server: Option<String>,
+    /// Keep polling (every --interval-ms) and print DMs as they come, until Ctrl-C.
+    #[arg(long)]
+    watch: bool,
+    /// Between polls.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    interval_ms: u64,
+    /// With --watch: stop once this many DMs were printed.
+    #[arg(long, value_name = "N", requires = "watch")]
+    count: Option<usize>,
+    /// With --watch: stop after this many polls.
+    #[arg(long, value_name = "N", requires = "watch")]
+    max_polls: Option<usize>,
     #[command(flatten)]
     link: LinkArgs,
 }
@@ -502,43 +514,70 @@ fn dm(args: DmArgs) -> anyhow::Result<()> {
 fn inbox(args: InboxArgs) -> anyhow::Result<()> {
     let profile = args.link.profile.open()?;
     let me = identity(&profile)?;
-    let servers = find_server(&profile, args.server.as_deref())?;
-    if servers.is_empty() {
+    let chosen = find_server(&profile, args.server.as_deref())?;
+    if chosen.is_empty() {
         bail!("no community joined: `sotto community join URL` first");
     }
     let json = args.link.profile.json;
     runtime()?.block_on(async {
         let conn = Conn::open(&args.link, &profile).await?;
-        for row in servers {
-            let server = server_of(&row)?;
-            if !server.blind {
-                // Inboxes are for blinded IDs only (`sogs.md` §1.6).
-                continue;
-            }
-            let community = Community::new(conn.link(), server, &me)?;
-            let dms = community.inbox_since(row.inbox_last_id, now_ms()).await?;
-            let mut last = row.inbox_last_id;
-            for (id, dm) in dms {
-                last = last.max(id);
-                match dm {
-                    Ok(dm) if json => println!(
-                        "{}",
-                        serde_json::json!({"id": dm.id, "from": dm.from,
-                            "session_id": dm.session_id, "text": dm.text, "posted": dm.posted,
-                            "server": row.base_url})
-                    ),
-                    Ok(dm) => println!(
-                        "[{}] {} ({}): {}",
-                        dm.id,
-                        dm.from,
-                        dm.session_id,
-                        dm.text.as_deref().unwrap_or("(not a text message)")
-                    ),
-                    Err(e) => eprintln!("sotto: skipped a DM: {e}"),
+        let (mut printed, mut polls) = (0usize, 0usize);
+        loop {
+            polls += 1;
+            // Re-read the rows: each poll starts where the last one stopped.
+            let servers = find_server(&profile, args.server.as_deref())?;
+            for row in servers {
+                let server = server_of(&row)?;
+                if !server.blind {
+                    // Inboxes are for blinded IDs only (`sogs.md` §1.6).
+                    continue;
                 }
+                let community = Community::new(conn.link(), server, &me)?;
+                let dms = match community.inbox_since(row.inbox_last_id, now_ms()).await {
+                    Ok(dms) => dms,
+                    Err(e) if args.watch => {
+                        eprintln!("sotto: inbox poll failed: {e}");
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let mut last = row.inbox_last_id;
+                for (id, dm) in dms {
+                    last = last.max(id);
+                    match dm {
+                        Ok(dm) if json => println!(
+                            "{}",
+                            serde_json::json!({"id": dm.id, "from": dm.from,
+                                "session_id": dm.session_id, "text": dm.text,
+                                "posted": dm.posted, "server": row.base_url})
+                        ),
+                        Ok(dm) => println!(
+                            "[{}] {} ({}): {}",
+                            dm.id,
+                            dm.from,
+                            dm.session_id,
+                            dm.text.as_deref().unwrap_or("(not a text message)")
+                        ),
+                        Err(e) => {
+                            eprintln!("sotto: skipped a DM: {e}");
+                            continue;
+                        }
+                    }
+                    printed += 1;
+                }
+                use std::io::Write as _;
+                std::io::stdout().flush()?;
+                profile.set_community_inbox_id(&row.base_url, last)?;
             }
-            profile.set_community_inbox_id(&row.base_url, last)?;
+            let done = args.count.is_some_and(|n| printed >= n)
+                || args.max_polls.is_some_and(|n| polls >= n);
+            if done || !args.watch {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(args.interval_ms)) => {}
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            }
         }
-        Ok::<_, anyhow::Error>(())
     })
 }

@@ -283,6 +283,30 @@ fn two_people_use_a_community_through_onion_paths() {
         "",
         "the inbox remembers what was read"
     );
+    // Watching the inbox: Bob's watcher stops once Alice's next DM arrives.
+    let watcher = {
+        let bob_p = bob_p.to_owned();
+        std::thread::spawn(move || {
+            ok(&[
+                "community",
+                "inbox",
+                "--watch",
+                "--count",
+                "1",
+                "--interval-ms",
+                "200",
+                "--max-polls",
+                "300",
+                "--profile",
+                &bob_p,
+                "--json",
+            ])
+        })
+    };
+    ok(&["community", "dm", &bob_id, "one more", "--profile", alice_p]);
+    let watched = json_lines(&watcher.join().unwrap());
+    assert_eq!(watched.len(), 1, "{watched:?}");
+    assert_eq!(watched[0]["text"], "one more");
     // Alice's inbox is empty (the DM is in her outbox, not her inbox).
     assert_eq!(
         ok(&["community", "inbox", "--profile", alice_p, "--json"]),

@@ -17,7 +17,7 @@ use sotto_crypto::{
 };
 use sotto_message::padding::{pad, unpad};
 use sotto_message::proto::{Content, DataMessage, LokiProfile};
-use sotto_onion::client::Server;
+use sotto_onion::client::{Protocol, Server};
 use sotto_onion::lsrpc::{Headers, V4Request, V4Response};
 
 use crate::err::{Error, Result};
@@ -79,7 +79,7 @@ impl CommunityUrl {
             Some(i) => without_query.split_at(scheme_end + i),
             None => (without_query, ""),
         };
-        crate::files::split_base_url(base).map_err(|why| bad(format!("{url}: {why}")))?;
+        split_base_url(base).map_err(|why| bad(format!("{url}: {why}")))?;
         let room = path.trim_start_matches('/').trim_end_matches('/');
         if room.is_empty() {
             return Err(bad(format!(
@@ -107,6 +107,30 @@ impl CommunityUrl {
             pubkey,
         })
     }
+}
+
+/// A server's base URL (`http://HOST[:PORT]` or `https://…`, an optional trailing `/`) split
+/// into what an onion request's last hop needs; the error says what is wrong.
+fn split_base_url(url: &str) -> std::result::Result<(Protocol, String, Option<u16>), &'static str> {
+    let (protocol, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (Protocol::Https, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (Protocol::Http, rest)
+    } else {
+        return Err("the URL must start with http:// or https://");
+    };
+    let host_port = rest.trim_end_matches('/');
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) => (
+            h.to_owned(),
+            Some(p.parse::<u16>().map_err(|_| "bad port")?),
+        ),
+        None => (host_port.to_owned(), None),
+    };
+    if host.is_empty() || host.contains(['/', '?', '#', '@']) {
+        return Err("bad host");
+    }
+    Ok((protocol, host, port))
 }
 
 /// A server key as join URLs carry it: 64 hex characters.
@@ -148,8 +172,8 @@ pub struct CommunityServer {
 impl CommunityServer {
     /// From a base URL and key.
     pub fn new(base_url: &str, pubkey: X25519PublicKey, blind: bool) -> Result<Self> {
-        let (protocol, host, port) = crate::files::split_base_url(base_url)
-            .map_err(|why| bad(format!("{base_url}: {why}")))?;
+        let (protocol, host, port) =
+            split_base_url(base_url).map_err(|why| bad(format!("{base_url}: {why}")))?;
         Ok(Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
             server: Server {

@@ -20,7 +20,24 @@ impl FileServer {
     /// From a base URL (`http://HOST[:PORT]` or `https://…`) and the server's X25519 key (hex).
     pub fn new(url: &str, x25519_hex: &str) -> Result<Self> {
         let bad = |why: &str| Error::Network(format!("file server {url}: {why}"));
-        let (protocol, host, port) = split_base_url(url).map_err(bad)?;
+        let (protocol, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (Protocol::Https, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (Protocol::Http, rest)
+        } else {
+            return Err(bad("the URL must start with http:// or https://"));
+        };
+        let host_port = rest.trim_end_matches('/');
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_owned(),
+                Some(p.parse::<u16>().map_err(|_| bad("bad port"))?),
+            ),
+            None => (host_port.to_owned(), None),
+        };
+        if host.is_empty() || host.contains('/') {
+            return Err(bad("bad host"));
+        }
         let x25519 = x25519_hex.parse().map_err(|_| bad("bad X25519 key"))?;
         Ok(Self {
             url: url.trim_end_matches('/').to_owned(),
@@ -78,32 +95,6 @@ impl FileServer {
             body: None,
         }
     }
-}
-
-/// A server's base URL (`http://HOST[:PORT]` or `https://…`, an optional trailing `/`) split
-/// into what an onion request's last hop needs; the error says what is wrong.
-pub(crate) fn split_base_url(
-    url: &str,
-) -> std::result::Result<(Protocol, String, Option<u16>), &'static str> {
-    let (protocol, rest) = if let Some(rest) = url.strip_prefix("https://") {
-        (Protocol::Https, rest)
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        (Protocol::Http, rest)
-    } else {
-        return Err("the URL must start with http:// or https://");
-    };
-    let host_port = rest.trim_end_matches('/');
-    let (host, port) = match host_port.rsplit_once(':') {
-        Some((h, p)) => (
-            h.to_owned(),
-            Some(p.parse::<u16>().map_err(|_| "bad port")?),
-        ),
-        None => (host_port.to_owned(), None),
-    };
-    if host.is_empty() || host.contains(['/', '?', '#', '@']) {
-        return Err("bad host");
-    }
-    Ok((protocol, host, port))
 }
 
 #[cfg(test)]
