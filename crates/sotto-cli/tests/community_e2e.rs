@@ -70,9 +70,18 @@ fn sogs_cmd(bin: &Path, dir: &Path) -> std::process::Command {
 
 /// A community server with the rooms `lobby` (open) and `news` (read-only by default).
 fn start_sogs(dir: &Path) -> Sogs {
+    start_sogs_with(dir, "")
+}
+
+/// [`start_sogs`] with extra `sogs.ini` lines.
+fn start_sogs_with(dir: &Path, ini: &str) -> Sogs {
     let bin = workspace_bin(env!("CARGO_BIN_EXE_sotto"), "sogs").unwrap();
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("sogs.ini"), "[log]\nlevel = WARNING\n").unwrap();
+    std::fs::write(
+        dir.join("sogs.ini"),
+        format!("[log]\nlevel = WARNING\n{ini}"),
+    )
+    .unwrap();
     for args in [
         &["--initialize"][..],
         &["--add-room", "lobby", "--name", "Lobby"][..],
@@ -409,4 +418,71 @@ fn two_people_use_a_community_through_onion_paths() {
     join_when_ready(bob_p, &news);
     let err = fails(&["community", "post", "news", "let me in", "--profile", bob_p]);
     assert!(err.contains("403"), "{err}");
+}
+
+/// A server that does not require blinding (no `blind` capability): requests and posts are
+/// signed with the account's own key and posts carry its Session ID. Plain HTTP, no nodes.
+#[test]
+fn unblinded_server_over_plain_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let sogs = start_sogs_with(
+        &dir.path().join("sogs"),
+        "[users]\nrequire_blind_keys = no\n",
+    );
+    let url = format!("http://{}/lobby?public_key={}", sogs.addr, sogs.pubkey);
+    let carol_dir = dir.path().join("carol");
+    let carol_p = carol_dir.to_str().unwrap();
+    let carol: Value =
+        serde_json::from_str(&ok(&["init", "--profile", carol_p, "--json"])).unwrap();
+    let joined: Value = serde_json::from_str(&ok(&[
+        "community",
+        "join",
+        &url,
+        "--direct",
+        "--profile",
+        carol_p,
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(joined["id"], carol["session_id"], "{joined}");
+    assert!(
+        !joined["capabilities"]
+            .as_array()
+            .unwrap()
+            .contains(&"blind".into()),
+        "{joined}"
+    );
+    ok(&[
+        "community",
+        "post",
+        "lobby",
+        "unblinded",
+        "--direct",
+        "--profile",
+        carol_p,
+    ]);
+    let read = json_lines(&ok(&[
+        "community",
+        "read",
+        "lobby",
+        "--direct",
+        "--profile",
+        carol_p,
+        "--json",
+    ]));
+    assert_eq!(read.len(), 1, "{read:?}");
+    assert_eq!(read[0]["author"], carol["session_id"]);
+    assert_eq!(read[0]["text"], "unblinded");
+    // Without blinding there is no inbox to read; nothing is printed.
+    assert_eq!(
+        ok(&[
+            "community",
+            "inbox",
+            "--direct",
+            "--profile",
+            carol_p,
+            "--json"
+        ]),
+        ""
+    );
 }
