@@ -384,6 +384,7 @@ fn two_people_use_a_community_through_onion_paths() {
         alice_p,
     ]);
     assert!(err.contains("is public_key right?"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     // Over plain HTTP, the signature (over the server key) is what fails.
     let err = fails(&[
         "community",

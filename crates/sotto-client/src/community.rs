@@ -205,7 +205,21 @@ impl<T: Transport> Link<'_, T> {
     /// Send `request` to `server`; its answer, whatever the status.
     pub async fn send(&self, server: &CommunityServer, request: V4Request) -> Result<V4Response> {
         match self {
-            Link::Onion(messenger) => messenger.server_request(&server.server, request).await,
+            Link::Onion(messenger) => match messenger.server_request(&server.server, request).await
+            {
+                // No hop named: the last hop or the server refused; a server that cannot
+                // decrypt the request (wrong key) answers 400 with an HTML page.
+                Err(Error::PathFailed {
+                    status,
+                    body,
+                    failed_node: None,
+                }) => Err(bad(format!(
+                    "the request did not reach {} through the onion path: {status} {}",
+                    server.base_url,
+                    body_text(body.as_bytes())
+                ))),
+                other => other,
+            },
             Link::Direct(http) => direct(http, &server.base_url, request).await,
         }
     }
@@ -238,15 +252,13 @@ async fn direct(http: &reqwest::Client, base_url: &str, request: V4Request) -> R
     })
 }
 
-/// What an answer's body says, short enough for one error line.
+/// What an answer's body says, on one line and short (a server may answer with an HTML page).
 fn body_text(body: &[u8]) -> String {
-    /// Characters of a refusal shown (a server may answer with a whole HTML page).
+    /// Characters of a refusal shown.
     const SHOWN: usize = 200;
-    String::from_utf8_lossy(body)
-        .trim()
-        .chars()
-        .take(SHOWN)
-        .collect()
+    let text = String::from_utf8_lossy(body);
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    one_line.chars().take(SHOWN).collect()
 }
 
 /// The capabilities a server lists (`GET /capabilities`, no authentication).

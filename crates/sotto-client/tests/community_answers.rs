@@ -101,7 +101,7 @@ async fn refusals_and_malformed_answers_are_errors() {
         ),
         (200, b"[1, 2".to_vec()),
         (404, b"<html>Not Found</html>".to_vec()),
-        (403, vec![b'x'; 100_000]),
+        (403, b"<p>\n  refused\n</p>\n".repeat(10_000)),
         (200, b"not json at all".to_vec()),
         (200, json!({"not": "a list"}).to_string().into_bytes()),
         (404, Vec::new()),
@@ -131,9 +131,12 @@ async fn refusals_and_malformed_answers_are_errors() {
     let now = 1_700_000_000_000;
     let err = step(c.room("lobby", now)).await.unwrap_err();
     assert!(err.to_string().contains("no room \"lobby\""), "{err}");
-    // A huge refusal is cut to a short line.
+    // A huge, many-line refusal is cut to one short line.
     match step(c.post("lobby", "hi", None, now)).await {
-        Err(Error::CommunityRefused { status: 403, body }) => assert!(body.len() <= 200),
+        Err(Error::CommunityRefused { status: 403, body }) => {
+            assert!(body.len() <= 200 && !body.contains('\n'), "{body}");
+            assert!(body.starts_with("<p> refused </p>"), "{body}");
+        }
         other => panic!("{other:?}"),
     }
     let err = step(c.messages("lobby", Some(3), now)).await.unwrap_err();
