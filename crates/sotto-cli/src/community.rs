@@ -549,11 +549,15 @@ fn inbox(args: InboxArgs) -> anyhow::Result<()> {
                             "{}",
                             serde_json::json!({"id": dm.id, "from": dm.from,
                                 "session_id": dm.session_id, "text": dm.text,
-                                "posted": dm.posted, "server": row.base_url})
+                                "name": dm.name, "posted": dm.posted, "server": row.base_url})
                         ),
                         Ok(dm) => println!(
-                            "[{}] {} ({}): {}",
+                            "[{}] {}{} ({}): {}",
                             dm.id,
+                            dm.name
+                                .as_deref()
+                                .map(|n| format!("{n} "))
+                                .unwrap_or_default(),
                             dm.from,
                             dm.session_id,
                             dm.text.as_deref().unwrap_or("(not a text message)")

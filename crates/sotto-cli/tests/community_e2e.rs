@@ -287,6 +287,7 @@ fn two_people_use_a_community_through_onion_paths() {
     assert_eq!(dms[0]["text"], "just for you");
     assert_eq!(dms[0]["from"], alice_id.as_str());
     assert_eq!(dms[0]["session_id"], alice["session_id"]);
+    assert_eq!(dms[0]["name"], "Alice");
     assert_eq!(
         ok(&["community", "inbox", "--profile", bob_p, "--json"]),
         "",

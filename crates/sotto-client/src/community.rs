@@ -329,6 +329,8 @@ pub struct InboxDm {
     pub session_id: String,
     /// Its text, if it is a text message.
     pub text: Option<String>,
+    /// The display name sent with it.
+    pub name: Option<String>,
     /// When it was posted, unix seconds.
     pub posted: f64,
 }
@@ -693,12 +695,14 @@ pub fn open_dm(recipient: &Identity, server: &X25519PublicKey, v: &Value) -> Res
     let sealed = b64_field(v, "message")?;
     let opened = decrypt_from_blinded_sender(recipient, server, &sender, &sealed)
         .map_err(|e| bad(format!("DM {id} from {from}: {e}")))?;
-    let (text, _) = decode_content(&opened.plaintext).map_err(|e| bad(format!("DM {id}: {e}")))?;
+    let (text, name) =
+        decode_content(&opened.plaintext).map_err(|e| bad(format!("DM {id}: {e}")))?;
     Ok(InboxDm {
         id,
         from: from.to_owned(),
         session_id: opened.sender.to_string(),
         text,
+        name,
         posted: v.get("posted_at").and_then(Value::as_f64).unwrap_or(0.0),
     })
 }
@@ -881,13 +885,14 @@ mod tests {
         let ann_id = BlindedKeyPair::new(&ann, &server, BlindingKind::Blind15)
             .unwrap()
             .blinded_id();
-        let data = Community::<crate::transport::HttpsTransport>::text_content("psst", None);
+        let data = Community::<crate::transport::HttpsTransport>::text_content("psst", Some("Ann"));
         let sealed =
             encrypt_for_blinded_recipient(&ann, &server, &bob_id, &data, &mut OsRng).unwrap();
         let entry = json!({"id": 3, "posted_at": 1.5, "expires_at": 2.5, "sender": ann_id.to_string(),
             "recipient": bob_id.to_string(), "message": STANDARD.encode(&sealed)});
         let dm = open_dm(&bob, &server, &entry).unwrap();
         assert_eq!(dm.text.as_deref(), Some("psst"));
+        assert_eq!(dm.name.as_deref(), Some("Ann"));
         assert_eq!(dm.session_id, ann.session_id().to_string());
         assert_eq!((dm.id, dm.from.as_str()), (3, ann_id.to_string().as_str()));
         // Someone else cannot open it; a lying sender field fails; garbage fails.
