@@ -21,18 +21,18 @@ use crate::progress::{self, ProgressMode};
 pub(crate) struct ProfileArgs {
     /// Profile directory [default: $XDG_DATA_HOME/sotto, else ~/.local/share/sotto].
     #[arg(long, value_name = "DIR", global = true)]
-    profile: Option<PathBuf>,
+    pub(crate) profile: Option<PathBuf>,
     /// Network description: a devnet's network.json, or a JSON file with `seed_url`/`seed_urls`
     /// [default: the one given at `init`].
     #[arg(long, value_name = "FILE", global = true)]
-    network: Option<PathBuf>,
+    pub(crate) network: Option<PathBuf>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 const NETWORK_SETTING: &str = "network_file";
-const NAME_SETTING: &str = "display_name";
+pub(crate) const NAME_SETTING: &str = "display_name";
 const AVATAR_URL_SETTING: &str = "avatar_url";
 const AVATAR_KEY_SETTING: &str = "avatar_key";
 
@@ -47,7 +47,7 @@ fn default_profile_dir() -> PathBuf {
 }
 
 impl ProfileArgs {
-    fn open(&self) -> anyhow::Result<Profile> {
+    pub(crate) fn open(&self) -> anyhow::Result<Profile> {
         let dir = self.profile.clone().unwrap_or_else(default_profile_dir);
         Ok(Profile::open(&dir)?)
     }
@@ -66,20 +66,20 @@ impl ProfileArgs {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
 
 /// The profile's account and a messenger over the network's current node list.
-async fn connect(
+pub(crate) async fn connect(
     args: &ProfileArgs,
     profile: &Profile,
 ) -> anyhow::Result<Messenger<HttpsTransport>> {

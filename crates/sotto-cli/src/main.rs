@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod attachment;
 mod chat;
+mod community;
 mod id;
 mod msg;
 mod output;
@@ -57,6 +58,9 @@ enum Command {
     Unsend(chat::UnsendArgs),
     /// Talk with one person interactively (lines typed are sent; arrivals are printed).
     Chat(chat::ChatArgs),
+    /// Communities (SOGS): join rooms, read, post and send blinded DMs through onion paths.
+    #[command(subcommand)]
+    Community(community::CommunityCommand),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
         Command::Fetch(args) => chat::fetch(args).map(|()| ExitCode::SUCCESS),
         Command::Avatar(cmd) => chat::avatar(cmd).map(|()| ExitCode::SUCCESS),
         Command::Chat(args) => chat::chat(args).map(|()| ExitCode::SUCCESS),
+        Command::Community(cmd) => community::run(cmd).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -63,6 +63,17 @@ pub enum Error {
     /// An attachment could not be encrypted or decrypted (wrong key, MAC or digest).
     #[error("attachment: {0}")]
     Attachment(#[from] sotto_crypto::Error),
+    /// A community URL, room, post or DM is not usable.
+    #[error("community: {0}")]
+    Community(String),
+    /// A community server refused a request.
+    #[error("the community server answered {status}: {body}")]
+    CommunityRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The start of its body.
+        body: String,
+    },
     /// The HTTPS client could not be built.
     #[error(transparent)]
     Https(#[from] sotto_https::Error),

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod community;
 mod err;
 pub mod files;
 pub mod messenger;

@@ -505,6 +505,39 @@ impl<T: Transport> Messenger<T> {
         }
     }
 
+    /// One HTTP request to an external server (a community, the file server) as an onion v4
+    /// request through a 3-hop path, retried on new paths when a hop fails (as
+    /// [`Messenger::request`]); the server's answer, whatever its status.
+    pub async fn server_request(
+        &self,
+        server: &sotto_onion::client::Server,
+        request: sotto_onion::lsrpc::V4Request,
+    ) -> Result<sotto_onion::lsrpc::V4Response> {
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let path = self.server_path()?;
+            match self.rpc.onion_server(&path, server, request.clone()).await {
+                Ok(reply) => return Ok(reply),
+                Err(e @ (Error::PathFailed { .. } | Error::Unreachable { .. })) => {
+                    match &e {
+                        Error::PathFailed {
+                            failed_node: Some(k),
+                            ..
+                        } => self.drop_node(k),
+                        Error::Unreachable { node, .. } => self.drop_node(node),
+                        _ => {}
+                    }
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(Error::NotEnoughNodes {
+            wanted: DEFAULT_HOPS,
+            available: 0,
+        }))
+    }
+
     /// Upload an (already encrypted) file through an onion path; its id on the server.
     pub async fn upload(&self, files: &FileServer, blob: Vec<u8>) -> Result<String> {
         let path = self.server_path()?;

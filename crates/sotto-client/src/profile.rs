@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_receipts_expiry.sql"),
     include_str!("../migrations/0003_attachments.sql"),
     include_str!("../migrations/0004_avatars.sql"),
+    include_str!("../migrations/0005_communities.sql"),
 ];
 
 /// An attachment of a message, as its pointer describes it.
@@ -56,6 +57,32 @@ pub struct StoredMessage {
     pub outgoing: bool,
     /// When it disappears (disappearing-message timer), ms.
     pub expires_ms: Option<i64>,
+}
+
+/// A community server joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityServerRow {
+    /// Its base URL (`http://host[:port]`, no trailing `/`).
+    pub base_url: String,
+    /// Its X25519 public key, hex.
+    pub pubkey: String,
+    /// The capabilities it listed at the last join (`/capabilities`).
+    pub capabilities: Vec<String>,
+    /// The id of the last DM read from its inbox (0: none yet).
+    pub inbox_last_id: i64,
+}
+
+/// A community room joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityRoomRow {
+    /// The server's base URL.
+    pub base_url: String,
+    /// The room token.
+    pub token: String,
+    /// Its name, as the server gave it at join.
+    pub name: Option<String>,
+    /// The room's message sequence number up to which we have read (None: never read).
+    pub last_seqno: Option<i64>,
 }
 
 /// An open profile.
@@ -416,6 +443,115 @@ impl Profile {
     }
 }
 
+/// Communities joined (`sotto community`).
+impl Profile {
+    /// Remember a server (or update its key and capabilities).
+    pub fn upsert_community_server(
+        &self,
+        base_url: &str,
+        pubkey: &str,
+        capabilities: &[String],
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO community_servers (base_url, pubkey, capabilities) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(base_url) DO UPDATE SET pubkey = excluded.pubkey, \
+                 capabilities = excluded.capabilities",
+                params![base_url, pubkey, capabilities.join(",")],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// Remember a room (joining again keeps where reading stopped, and updates the name).
+    pub fn upsert_community_room(
+        &self,
+        base_url: &str,
+        token: &str,
+        name: Option<&str>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO community_rooms (base_url, token, name) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(base_url, token) DO UPDATE SET name = excluded.name",
+                params![base_url, token, name],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// Every server joined, by base URL.
+    pub fn community_servers(&self) -> Result<Vec<CommunityServerRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT base_url, pubkey, capabilities, inbox_last_id FROM community_servers \
+                 ORDER BY base_url",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let caps: String = r.get(2)?;
+                Ok(CommunityServerRow {
+                    base_url: r.get(0)?,
+                    pubkey: r.get(1)?,
+                    capabilities: caps
+                        .split(',')
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    inbox_last_id: r.get(3)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// Every room joined, by server then token.
+    pub fn community_rooms(&self) -> Result<Vec<CommunityRoomRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT base_url, token, name, last_seqno FROM community_rooms \
+                 ORDER BY base_url, token",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(CommunityRoomRow {
+                    base_url: r.get(0)?,
+                    token: r.get(1)?,
+                    name: r.get(2)?,
+                    last_seqno: r.get(3)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// Remember how far a room has been read.
+    pub fn set_community_seqno(&self, base_url: &str, token: &str, seqno: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE community_rooms SET last_seqno = ?3 WHERE base_url = ?1 AND token = ?2",
+                params![base_url, token, seqno],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    /// Remember the last DM read from a server's inbox.
+    pub fn set_community_inbox_id(&self, base_url: &str, id: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE community_servers SET inbox_last_id = ?2 WHERE base_url = ?1",
+                params![base_url, id],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+}
+
 fn row_message(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
     Ok(StoredMessage {
         hash: r.get(0)?,
@@ -473,6 +609,47 @@ mod tests {
         assert!(p.inbox().unwrap().is_empty());
         p.prune_seen(1000).unwrap();
         assert!(p.mark_seen("h1", 2000).unwrap());
+    }
+
+    #[test]
+    fn communities_persist_and_rejoining_keeps_the_read_position() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let p = Profile::open(dir.path()).unwrap();
+            let caps = vec!["blind".to_owned(), "sogs".to_owned()];
+            p.upsert_community_server("http://h:1", "aa", &caps)
+                .unwrap();
+            p.upsert_community_room("http://h:1", "lobby", Some("Lobby"))
+                .unwrap();
+            p.set_community_seqno("http://h:1", "lobby", 7).unwrap();
+            p.set_community_inbox_id("http://h:1", 3).unwrap();
+            // A second join updates the name and key, not the read position.
+            p.upsert_community_server("http://h:1", "bb", &caps[1..])
+                .unwrap();
+            p.upsert_community_room("http://h:1", "lobby", Some("Hall"))
+                .unwrap();
+        }
+        let p = Profile::open(dir.path()).unwrap();
+        let servers = p.community_servers().unwrap();
+        assert_eq!(
+            servers,
+            vec![CommunityServerRow {
+                base_url: "http://h:1".into(),
+                pubkey: "bb".into(),
+                capabilities: vec!["sogs".into()],
+                inbox_last_id: 3,
+            }]
+        );
+        let rooms = p.community_rooms().unwrap();
+        assert_eq!(
+            rooms,
+            vec![CommunityRoomRow {
+                base_url: "http://h:1".into(),
+                token: "lobby".into(),
+                name: Some("Hall".into()),
+                last_seqno: Some(7),
+            }]
+        );
     }
 
     #[test]
