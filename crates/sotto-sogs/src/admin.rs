@@ -1,6 +1,8 @@
 //! The Sotto-only admin actions of the `sogs` command: automation API tokens and server-wide
 //! bans (issue #9). Each prints what it did; errors come back as one line for `Error: …`.
 
+use std::io::Write as _;
+
 use rand_core::{OsRng, RngCore};
 use sotto_crypto::blinding::BlindedKeyPair;
 use sotto_crypto::{BlindingKind, Identity, X25519PublicKey};
@@ -12,6 +14,20 @@ use crate::keys::ServerKeys;
 use crate::store::{ApiToken, Store, User};
 
 type Outcome = Result<(), String>;
+
+/// `writeln!` to stdout: a reader that closed the pipe (`sogs --list-bans | head`) ends the
+/// action quietly, where `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            return if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(format!("cannot write output: {e}"))
+            };
+        }
+    };
+}
 
 fn db(e: crate::Error) -> String {
     e.to_string()
@@ -69,9 +85,9 @@ pub(crate) fn add_api_token(
         Some(list) => format!("rooms {}", list.join(", ")),
     };
     let kind = if admin { "admin" } else { "room" };
-    println!("Created {kind} API token '{name}' for {scope}.");
-    println!("Store it now: it is shown only once. Use it as 'Authorization: Bearer TOKEN'.");
-    println!("{token}");
+    say!("Created {kind} API token '{name}' for {scope}.");
+    say!("Store it now: it is shown only once. Use it as 'Authorization: Bearer TOKEN'.");
+    say!("{token}");
     Ok(())
 }
 
@@ -82,7 +98,7 @@ const MAX_TOKEN_NAME_CHARS: usize = 64;
 /// `--revoke-api-token NAME`.
 pub(crate) fn revoke_api_token(store: &mut Store, name: &str) -> Outcome {
     if store.revoke_api_token(name, now()).map_err(db)? {
-        println!("Revoked API token '{name}'.");
+        say!("Revoked API token '{name}'.");
         Ok(())
     } else {
         Err(format!("no live API token named '{name}'"))
@@ -106,7 +122,7 @@ fn bot_id(token: &ApiToken, keys: &ServerKeys, blind: bool) -> String {
 pub(crate) fn list_api_tokens(store: &Store, keys: &ServerKeys, blind: bool) -> Outcome {
     let tokens = store.api_tokens().map_err(db)?;
     if tokens.is_empty() {
-        println!("No API tokens.");
+        say!("No API tokens.");
     }
     for t in &tokens {
         let scope = match &t.rooms {
@@ -117,7 +133,7 @@ pub(crate) fn list_api_tokens(store: &Store, keys: &ServerKeys, blind: bool) -> 
             Some(at) => format!("revoked at {at:.0}"),
             None => "live".to_owned(),
         };
-        println!(
+        say!(
             "{} ({}, {scope}, {state}); created {:.0}; posts as {}",
             t.name,
             if t.admin { "admin" } else { "not admin" },
@@ -164,9 +180,9 @@ pub(crate) fn ban_global(
     }
     let deleted =
         crate::api::automation::global_ban_users(store, &users, None, purge).map_err(db)?;
-    println!("Banned {id} from the whole server.");
+    say!("Banned {id} from the whole server.");
     if purge {
-        println!("Deleted {deleted} of their messages.");
+        say!("Deleted {deleted} of their messages.");
     }
     Ok(())
 }
@@ -203,7 +219,7 @@ pub(crate) fn unban_global(
     for u in banned {
         store.unban_globally(u.id).map_err(db)?;
     }
-    println!("Unbanned {id}.");
+    say!("Unbanned {id}.");
     Ok(())
 }
 
@@ -212,17 +228,17 @@ pub(crate) fn list_bans(store: &Store) -> Outcome {
     let global = store.bans(None).map_err(db)?;
     let rooms = store.all_room_bans().map_err(db)?;
     if global.is_empty() && rooms.is_empty() {
-        println!("No bans.");
+        say!("No bans.");
     }
     let until = |u: Option<f64>| match u {
         Some(t) => format!(" (until {t:.0})"),
         None => String::new(),
     };
     for b in &global {
-        println!("{} server-wide{}", b.session_id, until(b.until));
+        say!("{} server-wide{}", b.session_id, until(b.until));
     }
     for b in &rooms {
-        println!(
+        say!(
             "{} in {}{}",
             b.session_id,
             b.room.as_deref().unwrap_or("?"),
