@@ -70,25 +70,62 @@ impl Ed25519PublicKey {
     /// Verify a detached signature with libsodium's strict rules (canonical `S`, no small-order
     /// `A` or `R`).
     pub fn verify(&self, msg: &[u8], sig: &[u8; 64], what: &'static str) -> Result<()> {
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::BadSignature { what })?;
+        let key = cached(&VERIFYING_KEYS, &self.0, || {
+            VerifyingKey::from_bytes(&self.0).ok()
+        })
+        .ok_or(Error::BadSignature { what })?;
         key.verify_strict(msg, &Signature::from_bytes(sig))
             .map_err(|_| Error::BadSignature { what })
     }
 
     /// The X25519 key of this Ed25519 key (libsodium `crypto_sign_ed25519_pk_to_curve25519`).
     pub fn to_x25519(&self) -> Result<X25519PublicKey> {
-        let point = CompressedEdwardsY(self.0)
-            .decompress()
-            .ok_or(Error::BadPoint {
-                what: "Ed25519 public key",
-            })?;
-        if point.is_small_order() {
-            return Err(Error::BadPoint {
-                what: "Ed25519 public key",
-            });
-        }
-        Ok(X25519PublicKey(point.to_montgomery().to_bytes()))
+        cached(&X25519_KEYS, &self.0, || {
+            CompressedEdwardsY(self.0)
+                .decompress()
+                .filter(|point| !point.is_small_order())
+                .map(|point| point.to_montgomery().to_bytes())
+        })
+        .map(X25519PublicKey)
+        .ok_or(Error::BadPoint {
+            what: "Ed25519 public key",
+        })
     }
+}
+
+/// How many decoded keys each thread remembers (about 200 bytes each). Decoding a key is a
+/// point decompression, a field exponentiation costing about a sixth of a verify, and a node
+/// checks the same accounts' signed polls over and over.
+const KEY_CACHE_ENTRIES: usize = 1024;
+
+type KeyCache<V> = std::cell::RefCell<std::collections::HashMap<[u8; 32], V>>;
+
+thread_local! {
+    /// Ed25519 key bytes → the decompressed key (`None`: not a point).
+    static VERIFYING_KEYS: KeyCache<Option<VerifyingKey>> = KeyCache::default();
+    /// Ed25519 key bytes → its X25519 key (`None`: not a point, or of small order).
+    static X25519_KEYS: KeyCache<Option<[u8; 32]>> = KeyCache::default();
+}
+
+/// `decode(key)`, remembered per thread: the result depends on the bytes alone. A full cache is
+/// emptied rather than managed: polling accounts come straight back.
+fn cached<V: Copy>(
+    cache: &'static std::thread::LocalKey<KeyCache<V>>,
+    key: &[u8; 32],
+    decode: impl FnOnce() -> V,
+) -> V {
+    cache.with(|cache| {
+        if let Some(value) = cache.borrow().get(key) {
+            return *value;
+        }
+        let value = decode();
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= KEY_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(*key, value);
+        value
+    })
 }
 
 /// An X25519 public key (32 bytes, Montgomery u-coordinate).
@@ -267,6 +304,51 @@ mod tests {
     use super::*;
 
     const SID: &str = "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72";
+
+    /// The uncached conversion, to compare the cache with.
+    fn x25519_uncached(key: &[u8; 32]) -> Option<[u8; 32]> {
+        let point = CompressedEdwardsY(*key).decompress()?;
+        (!point.is_small_order()).then(|| point.to_montgomery().to_bytes())
+    }
+
+    #[test]
+    fn cached_keys_answer_as_uncached_ones_through_evictions() {
+        use ed25519_dalek::{Signer as _, SigningKey};
+        let signers: Vec<(Ed25519PublicKey, [u8; 64])> = (0..4u8)
+            .map(|i| {
+                let signing = SigningKey::from_bytes(&[i; 32]);
+                let public = Ed25519PublicKey(signing.verifying_key().to_bytes());
+                (public, signing.sign(b"poll").to_bytes())
+            })
+            .collect();
+        let check_signers = || {
+            for (public, sig) in &signers {
+                assert!(public.verify(b"poll", sig, "t").is_ok());
+                assert!(public.verify(b"other", sig, "t").is_err());
+                assert_eq!(
+                    public.to_x25519().ok().map(|k| k.0),
+                    x25519_uncached(&public.0)
+                );
+            }
+        };
+        check_signers();
+        check_signers();
+        // More other keys than the cache holds (about half of them not points): every answer
+        // matches the uncached one, and the cache is emptied and refilled on the way.
+        for i in 0..(KEY_CACHE_ENTRIES + 100) {
+            let mut bytes = [0u8; 32];
+            bytes[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            bytes[31] = (i % 128) as u8;
+            let key = Ed25519PublicKey(bytes);
+            assert_eq!(key.to_x25519().ok().map(|k| k.0), x25519_uncached(&bytes));
+        }
+        X25519_KEYS.with(|c| assert!(c.borrow().len() <= KEY_CACHE_ENTRIES));
+        check_signers();
+        // A small-order point decompresses but has no X25519 key, cached or not.
+        let identity = Ed25519PublicKey(curve25519_dalek::EdwardsPoint::default().compress().0);
+        assert!(identity.to_x25519().is_err());
+        assert!(identity.to_x25519().is_err());
+    }
 
     #[test]
     fn session_id_round_trip_and_errors() {
