@@ -186,6 +186,14 @@ fn two_people_talk_through_onion_paths() {
         "--json",
     ]))
     .unwrap();
+    // The disappearing message shows until its 10 s are up; on a loaded machine the commands
+    // in between can take that long, so it must show only when asked for well before then.
+    let vanishing = |texts: &mut Vec<&str>, asked_after: Duration| {
+        let had = texts.contains(&"this will vanish");
+        texts.retain(|t| *t != "this will vanish");
+        assert!(had || asked_after >= Duration::from_secs(5), "{texts:?}");
+    };
+    let asked_after = disappearing_at.elapsed();
     let inbox: Value = serde_json::from_str(&ok(&[
         "inbox",
         "--profile",
@@ -194,16 +202,14 @@ fn two_people_talk_through_onion_paths() {
         "--json",
     ]))
     .unwrap();
-    let texts: Vec<&str> = inbox
+    let mut texts: Vec<&str> = inbox
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["text"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        texts,
-        ["hello Bob", "second message", "this will vanish", "oops"]
-    );
+    vanishing(&mut texts, asked_after);
+    assert_eq!(texts, ["hello Bob", "second message", "oops"]);
     let events = ok(&["poll", "--profile", alice_p, "--json"]);
     let read: Vec<Value> = events
         .lines()
@@ -225,14 +231,16 @@ fn two_people_talk_through_onion_paths() {
         alice_p,
         oops["hash"].as_str().unwrap(),
     ]);
+    let asked_after = disappearing_at.elapsed();
     let inbox: Value = serde_json::from_str(&ok(&["inbox", "--profile", bob_p, "--json"])).unwrap();
-    let texts: Vec<&str> = inbox
+    let mut texts: Vec<&str> = inbox
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["text"].as_str().unwrap())
         .collect();
-    assert_eq!(texts, ["hello Bob", "second message", "this will vanish"]);
+    vanishing(&mut texts, asked_after);
+    assert_eq!(texts, ["hello Bob", "second message"]);
 
     // The disappearing message is gone from Bob's inbox once its 10 s are up.
     let wait = Duration::from_secs(11).saturating_sub(disappearing_at.elapsed());
