@@ -1,12 +1,14 @@
 //! A small load generator for a running `sogs serve`: N concurrent blinded users doing what
 //! Session desktop does every 10 s (one signed `/batch` poll: capabilities, then per room
 //! `pollInfo/0` and `messages/since/<seqno>?t=r&reactors=5`, then `inbox/since` and
-//! `outbox/since`), back to back, or posting (`--post`). Pollers are caught up (they poll from
+//! `outbox/since`), back to back or, with `--interval=S`, once every S seconds per user; or
+//! posting (`--post`). Pollers are caught up (they poll from
 //! each room's current seqno) unless `--from-zero` is given, which fetches 100 messages per room.
 //!
 //! ```text
 //! cargo run --release -p sotto-sogs --example loadgen -- \
-//!     http://127.0.0.1:8080 <server x25519 hex> <seconds> <users> room1 [room2 …] [--post]
+//!     http://127.0.0.1:8080 <server x25519 hex> <seconds> <users> room1 [room2 …] \
+//!     [--post] [--from-zero] [--interval=10]
 //! ```
 //!
 //! Prints requests per second and latency percentiles.
@@ -42,6 +44,12 @@ async fn main() {
     }
     let post = args.iter().any(|a| a == "--post");
     let from_zero = args.iter().any(|a| a == "--from-zero");
+    // `--interval=S`: each user polls once every S seconds, as desktop clients do (starts
+    // spread evenly over the first interval), instead of back to back.
+    let interval: Option<Duration> = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--interval="))
+        .map(|s| Duration::from_secs_f64(s.parse().unwrap()));
     let base = args[0].clone();
     let server = X25519PublicKey(hex::decode(&args[1]).unwrap().try_into().unwrap());
     let secs: u64 = args[2].parse().unwrap();
@@ -71,9 +79,12 @@ async fn main() {
     }
     let rooms: Arc<Vec<(String, i64)>> = Arc::new(rooms.into_iter().zip(seqnos).collect());
     let mut tasks = Vec::new();
-    for _ in 0..users {
+    let started = Instant::now();
+    for user in 0..users {
         let (client, base, rooms) = (client.clone(), base.clone(), rooms.clone());
+        let first = interval.map(|every| started + every.mul_f64(user as f64 / users as f64));
         tasks.push(tokio::spawn(async move {
+            let mut next = first;
             let mut seed = [0u8; 32];
             OsRng.fill_bytes(&mut seed);
             let id = Identity::from_ed25519_seed(&seed);
@@ -84,6 +95,13 @@ async fn main() {
             let mut limited = 0u64;
             let mut i = 0usize;
             while Instant::now() < deadline {
+                if let (Some(at), Some(every)) = (next, interval) {
+                    tokio::time::sleep_until(at.into()).await;
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    next = Some(at + every);
+                }
                 let (path, body) = if post {
                     let room = &rooms[i % rooms.len()].0;
                     let data = format!("load message {i}");
