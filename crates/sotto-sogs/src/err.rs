@@ -59,6 +59,14 @@ pub enum Error {
     /// A database error.
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// A column held a value of another type than the store expected.
+    #[error("database column {column}: {why}")]
+    DbValue {
+        /// Zero-based column position.
+        column: usize,
+        /// What was found instead.
+        why: String,
+    },
     /// The database has no SOGS tables and we were not asked to create them.
     #[error("{0} has no SOGS tables; run with --initialize first")]
     DbEmpty(String),

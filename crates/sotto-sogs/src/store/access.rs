@@ -1,7 +1,7 @@
 //! What the HTTP layer asks on every request: who the caller is (user rows created on first
 //! contact, blinding hand-over, nonces, activity) and what they may do in a room.
 
-use rusqlite::{params, OptionalExtension};
+use super::db::{params, OptionalExtension};
 
 use super::rooms::{Moderators, Room};
 use super::users::User;
@@ -265,7 +265,7 @@ impl Store {
         )?;
         let rows = stmt
             .query_map([room_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
@@ -297,11 +297,7 @@ impl Store {
 }
 
 /// The user row for a session ID inside a write transaction (see [`Store::user_for_request`]).
-fn user_row(
-    tx: &rusqlite::Transaction<'_>,
-    session_id: &str,
-    require_blind: bool,
-) -> Result<(User, bool)> {
+fn user_row(tx: &super::db::Db, session_id: &str, require_blind: bool) -> Result<(User, bool)> {
     let existing = tx
         .query_row(
             &format!("SELECT {} FROM users WHERE session_id = ?1", User::COLUMNS),
@@ -327,10 +323,10 @@ fn user_row(
                 )
                 .optional()?;
             if let Some(old) = old {
-                tx.execute(
+                let new_id: i64 = tx.query_row(
                     "INSERT INTO users
                          (session_id, created, last_active, banned, moderator, admin, visible_mod)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                     params![
                         session_id,
                         old.created,
@@ -340,8 +336,8 @@ fn user_row(
                         old.admin,
                         old.visible_mod
                     ],
+                    |r| r.get(0),
                 )?;
-                let new_id = tx.last_insert_rowid();
                 tx.execute(
                     "UPDATE users SET banned = FALSE, admin = FALSE, moderator = FALSE
                      WHERE id = ?1",

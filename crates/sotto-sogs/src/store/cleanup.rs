@@ -2,7 +2,7 @@
 //! expired DMs, old room activity and the `active_users` counts, due permission and ban
 //! changes, expired nonces.
 
-use rusqlite::params;
+use super::db::params;
 
 use super::Store;
 use crate::err::Result;
@@ -46,10 +46,9 @@ impl Store {
             let tx = self.write()?;
             report.paths = {
                 let mut stmt = tx.prepare("SELECT path FROM files WHERE expiry < ?1")?;
-                let rows = stmt
-                    .query_map([now], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                rows
+
+                stmt.query_map([now], |r| r.get(0))?
+                    .collect::<Result<_>>()?
             };
             report.files = tx.execute("DELETE FROM files WHERE expiry < ?1", [now])?;
             tx.commit()?;
@@ -103,10 +102,9 @@ impl Store {
             let mut stmt = tx.prepare(
                 "SELECT \"user\", room, banned FROM user_ban_futures WHERE at <= ?1 ORDER BY at",
             )?;
-            let rows = stmt
-                .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            rows
+
+            stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_>>()?
         };
         for (user, room, banned) in &bans {
             match room {

@@ -1,6 +1,6 @@
 //! Blinded direct messages (`inbox` table, `sogs/model/message.py`).
 
-use rusqlite::params;
+use super::db::{params, Row};
 
 use super::Store;
 use crate::err::Result;
@@ -36,11 +36,12 @@ impl Store {
         expiry: f64,
     ) -> Result<DirectMessage> {
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO inbox (sender, recipient, body, posted_at, expiry) VALUES (?1, ?2, ?3, ?4, ?5)",
+        let id: i64 = tx.query_row(
+            "INSERT INTO inbox (sender, recipient, body, posted_at, expiry)
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
             params![sender, recipient, body, now, now + expiry],
+            |r| r.get(0),
         )?;
-        let id = tx.last_insert_rowid();
         let msg = tx.query_row(&format!("{SELECT} WHERE inbox.id = ?1"), [id], from_row)?;
         tx.commit()?;
         Ok(msg)
@@ -60,19 +61,18 @@ impl Store {
         ))?;
         let rows = stmt
             .query_map(params![user_id, since.unwrap_or(i64::MIN), limit], from_row)?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
     /// Delete every message to a user; returns how many.
     pub fn delete_inbox(&mut self, user_id: i64) -> Result<usize> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM inbox WHERE recipient = ?1", [user_id])?)
+        self.conn
+            .execute("DELETE FROM inbox WHERE recipient = ?1", [user_id])
     }
 }
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DirectMessage> {
+fn from_row(r: &Row<'_>) -> Result<DirectMessage> {
     Ok(DirectMessage {
         id: r.get(0)?,
         posted_at: r.get(1)?,

@@ -1,6 +1,6 @@
 //! Uploaded files (`files` table); the bytes live on disk (`uploads/<token>/<id>_<name>`).
 
-use rusqlite::{params, OptionalExtension};
+use super::db::{params, OptionalExtension};
 
 use super::Store;
 use crate::err::Result;
@@ -33,9 +33,9 @@ impl Store {
         expiry: Option<f64>,
         filename: Option<&str>,
     ) -> Result<i64> {
-        self.conn.execute(
+        self.conn.query_row(
             "INSERT INTO files (room, uploader, size, uploaded, expiry, filename, path)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'tmp')",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'tmp') RETURNING id",
             params![
                 room_id,
                 uploader,
@@ -44,8 +44,8 @@ impl Store {
                 expiry,
                 filename
             ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+            |r| r.get(0),
+        )
     }
 
     /// Record where a file's bytes were written.
@@ -66,8 +66,7 @@ impl Store {
 
     /// A file of a room that has not expired at `now` (`Room.get_file`).
     pub fn room_file(&self, room_id: i64, file_id: i64, now: f64) -> Result<Option<FileRow>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 "SELECT id, size, uploaded, expiry, filename, path FROM files
                  WHERE room = ?1 AND id = ?2 AND (expiry IS NULL OR expiry > ?3)",
@@ -83,7 +82,7 @@ impl Store {
                     })
                 },
             )
-            .optional()?)
+            .optional()
     }
 
     /// Make a file the room image (`Room.image` setter): the file becomes permanent and the

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, params_from_iter, OptionalExtension, Row};
+use super::db::{params, params_from_iter, OptionalExtension, Row};
 
 use super::Store;
 use crate::err::Result;
@@ -44,7 +44,7 @@ impl MessageRow {
     const COLUMNS: &'static str = "id, session_id, posted, edited, seqno, seqno_data, \
         seqno_reactions, data, data_size, signature, whisper_to, whisper_mods";
 
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(Self {
             id: r.get(0)?,
             session_id: r.get(1)?,
@@ -179,7 +179,7 @@ impl Store {
                 params![room_id, arg, viewer.user, limit],
                 MessageRow::from_row,
             )?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
@@ -202,7 +202,7 @@ impl Store {
                  EXISTS(SELECT 1 FROM user_reactions WHERE reaction = r.id AND \"user\" = ?1)
              FROM reactions r WHERE message IN ({marks}) ORDER BY id"
         ))?;
-        let mut args: Vec<rusqlite::types::Value> = vec![viewer.into()];
+        let mut args: Vec<super::db::Value> = vec![viewer.into()];
         args.extend(message_ids.iter().map(|&id| id.into()));
         let mut by_reaction_id: HashMap<i64, (i64, usize)> = HashMap::new();
         let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
@@ -235,7 +235,7 @@ impl Store {
                  WHERE reaction IN ({marks}) AND _order <= ?{} ORDER BY at, first_reactors.\"user\"",
                 ids.len() + 1
             ))?;
-            let mut args: Vec<rusqlite::types::Value> = ids.iter().map(|&i| i.into()).collect();
+            let mut args: Vec<super::db::Value> = ids.iter().map(|&i| i.into()).collect();
             args.push(reactor_limit.into());
             let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
@@ -258,11 +258,11 @@ impl Store {
 
     /// Posts by a user in a room since `since` (rate limiting).
     pub fn recent_post_count(&self, room_id: i64, user_id: i64, since: f64) -> Result<i64> {
-        Ok(self.conn.query_row(
+        self.conn.query_row(
             "SELECT COUNT(*) FROM messages WHERE room = ?1 AND \"user\" = ?2 AND posted >= ?3",
             params![room_id, user_id, since],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// Insert a post; returns (id, posted, seqno). `files` are attached (`Room._own_files`).
@@ -274,10 +274,10 @@ impl Store {
     ) -> Result<(i64, f64, i64)> {
         let unpadded = crate::util::remove_padding(post.data);
         let tx = self.write()?;
-        tx.execute(
+        let id: i64 = tx.query_row(
             "INSERT INTO messages
                  (room, \"user\", posted, data, data_size, signature, filtered, whisper, whisper_mods)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
             params![
                 post.room,
                 post.user,
@@ -289,8 +289,8 @@ impl Store {
                 post.whisper,
                 post.whisper_mods
             ],
+            |r| r.get(0),
         )?;
-        let id = tx.last_insert_rowid();
         attach_files(&tx, post.room, post.user, id, files, file_expiry, post.now)?;
         let (posted, seqno) = tx.query_row(
             "SELECT posted, seqno FROM messages WHERE id = ?1",
@@ -303,14 +303,13 @@ impl Store {
 
     /// The author of a live message in a room.
     pub fn live_message_author(&self, room_id: i64, msg_id: i64) -> Result<Option<i64>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 "SELECT \"user\" FROM messages WHERE id = ?1 AND room = ?2 AND data IS NOT NULL",
                 params![msg_id, room_id],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()
     }
 
     /// Replace a message's data and signature (the triggers keep history and bump seqno).
@@ -357,7 +356,7 @@ impl Store {
                 "SELECT id, \"user\" FROM messages
                  WHERE room = ?1 AND data IS NOT NULL AND id IN ({marks})"
             ))?;
-            let mut args: Vec<rusqlite::types::Value> = vec![room_id.into()];
+            let mut args: Vec<super::db::Value> = vec![room_id.into()];
             args.extend(chunk.iter().map(|&i| i.into()));
             let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
@@ -418,11 +417,10 @@ impl Store {
 
     /// A message's current seqno.
     fn seqno(&self, msg_id: i64) -> Result<i64> {
-        Ok(self
-            .conn
+        self.conn
             .query_row("SELECT seqno FROM messages WHERE id = ?1", [msg_id], |r| {
                 r.get(0)
-            })?)
+            })
     }
 
     /// Add a user's reaction; returns (added, seqno).
@@ -501,7 +499,7 @@ impl Store {
             .query_map(params![msg_id, reaction, limit.unwrap_or(-1)], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
@@ -530,10 +528,9 @@ impl Store {
                 "SELECT id FROM files WHERE message IN
                      (SELECT message FROM pinned_messages WHERE room = ?1 AND (?2 IS NULL OR message = ?2))",
             )?;
-            let rows = stmt
-                .query_map(params![room_id, msg_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            rows
+
+            stmt.query_map(params![room_id, msg_id], |r| r.get(0))?
+                .collect::<Result<_>>()?
         };
         let n = tx.execute(
             "DELETE FROM pinned_messages WHERE room = ?1 AND (?2 IS NULL OR message = ?2)",
@@ -551,18 +548,18 @@ impl Store {
 
     /// A room's `info_updates` counter.
     pub fn info_updates(&self, room_id: i64) -> Result<i64> {
-        Ok(self.conn.query_row(
+        self.conn.query_row(
             "SELECT info_updates FROM rooms WHERE id = ?1",
             [room_id],
             |r| r.get(0),
-        )?)
+        )
     }
 }
 
 /// Attach the poster's own recent, unattached, expiring uploads in the room to a message
 /// (`Room._own_files`); they then expire `file_expiry` seconds from now (never if `None`).
 fn attach_files(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &super::db::Db,
     room_id: i64,
     user_id: i64,
     msg_id: i64,

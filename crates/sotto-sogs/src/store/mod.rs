@@ -6,6 +6,7 @@
 
 mod access;
 mod cleanup;
+pub(crate) mod db;
 mod dm;
 mod files;
 mod messages;
@@ -19,7 +20,9 @@ mod users;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::Connection;
+
+use db::{Db, OptionalExtension};
 
 pub use access::{AuthOutcome, EffectivePermissions};
 pub use cleanup::{CleanupReport, Retention};
@@ -70,7 +73,7 @@ pub struct InitMode {
 /// An open SOGS database.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    conn: Db,
 }
 
 impl Store {
@@ -93,13 +96,15 @@ impl Store {
         // the last transactions but never corrupts the file. Every authenticated request writes
         // (nonce, activity), so syncing each commit would make the disk the server's limit.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn: Db::Sqlite(conn),
+        })
     }
 
     /// The raw connection, for tests and read-only inspection. Code that changes SOGS data
     /// belongs in this module.
     pub fn connection(&self) -> &Connection {
-        &self.conn
+        self.conn.sqlite()
     }
 
     /// Run `f` so that all or none of its changes stay (a savepoint): PySOGS runs a request's
@@ -121,15 +126,13 @@ impl Store {
     }
 
     /// Start a write transaction (`BEGIN IMMEDIATE`, as PySOGS).
-    fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    fn write(&mut self) -> Result<db::Tx<'_>> {
+        self.conn.transaction()
     }
 
     /// Inspect the schema without changing it.
     pub fn schema_state(&self) -> Result<SchemaState> {
-        if schema::has_table(&self.conn, "sotto_migrations")? {
+        if schema::has_table(self.conn.sqlite(), "sotto_migrations")? {
             let found: i64 = self.conn.query_row(
                 "SELECT COALESCE(MAX(version), 0) FROM sotto_migrations",
                 [],
@@ -152,8 +155,8 @@ impl Store {
                 SchemaState::Pending(pending)
             });
         }
-        if schema::has_table(&self.conn, "messages")? {
-            let diffs = schema::differences(&self.conn, schema::PYSOGS_VERSION)?;
+        if schema::has_table(self.conn.sqlite(), "messages")? {
+            let diffs = schema::differences(self.conn.sqlite(), schema::PYSOGS_VERSION)?;
             // Our later migrations (none yet) would still be pending on an adopted database.
             return Ok(if !diffs.is_empty() {
                 SchemaState::OldPysogs(diffs)
@@ -226,7 +229,7 @@ impl Store {
             tx.execute_batch(m.sql)?;
             tx.execute(
                 "INSERT INTO sotto_migrations (version, name, how) VALUES (?1, ?2, 'applied')",
-                rusqlite::params![m.version, m.name],
+                db::params![m.version, m.name],
             )?;
         }
         tx.commit()?;
@@ -235,8 +238,8 @@ impl Store {
 
     /// Record a matching PySOGS database as being at the PySOGS-equivalent version.
     fn adopt_if_unrecorded(&mut self) -> Result<()> {
-        if schema::has_table(&self.conn, "sotto_migrations")?
-            || !schema::has_table(&self.conn, "messages")?
+        if schema::has_table(self.conn.sqlite(), "sotto_migrations")?
+            || !schema::has_table(self.conn.sqlite(), "messages")?
         {
             return Ok(());
         }
@@ -248,7 +251,7 @@ impl Store {
         {
             tx.execute(
                 "INSERT INTO sotto_migrations (version, name, how) VALUES (?1, ?2, 'adopted')",
-                rusqlite::params![m.version, m.name],
+                db::params![m.version, m.name],
             )?;
         }
         tx.commit()?;
@@ -257,14 +260,14 @@ impl Store {
 
     /// The recorded schema version (0 if none).
     pub fn schema_version(&self) -> Result<i64> {
-        if !schema::has_table(&self.conn, "sotto_migrations")? {
+        if !schema::has_table(self.conn.sqlite(), "sotto_migrations")? {
             return Ok(0);
         }
-        Ok(self.conn.query_row(
+        self.conn.query_row(
             "SELECT COALESCE(MAX(version), 0) FROM sotto_migrations",
             [],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// Whether the database has any room (used to skip work on empty servers).

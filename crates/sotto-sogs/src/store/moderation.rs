@@ -1,7 +1,7 @@
 //! Bans, permission overrides and scheduled changes as the moderation API uses them
 //! (`Room.ban_user`, `unban_user`, `permissions`, `future_permissions`, `User.ban`).
 
-use rusqlite::{params, OptionalExtension};
+use super::db::{params, OptionalExtension};
 
 use super::rooms::PermissionOverride;
 use super::Store;
@@ -56,7 +56,7 @@ impl Store {
                     perms: PermissionOverride::from_row(r, 1)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
@@ -84,7 +84,7 @@ impl Store {
                     banned: r.get(5)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
@@ -256,7 +256,7 @@ impl Store {
             .prepare("SELECT token, info_updates FROM rooms ORDER BY token")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 

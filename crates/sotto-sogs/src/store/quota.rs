@@ -1,6 +1,6 @@
 //! Counts behind the `[moderation]` quotas and DM limits.
 
-use rusqlite::params;
+use super::db::params;
 
 use super::Store;
 use crate::err::Result;
@@ -28,18 +28,17 @@ impl Store {
                 "SELECT COUNT(*) FROM files WHERE uploader = ?1 AND uploaded >= ?2"
             }
         };
-        Ok(self
-            .conn
-            .query_row(sql, params![user_id, since], |r| r.get(0))?)
+        self.conn
+            .query_row(sql, params![user_id, since], |r| r.get(0))
     }
 
     /// A user's live, unfiltered posts in every room.
     pub fn live_post_count(&self, user_id: i64) -> Result<i64> {
-        Ok(self.conn.query_row(
+        self.conn.query_row(
             "SELECT COUNT(*) FROM messages
              WHERE \"user\" = ?1 AND data IS NOT NULL AND NOT filtered",
             [user_id],
             |r| r.get(0),
-        )?)
+        )
     }
 }

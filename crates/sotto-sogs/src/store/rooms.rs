@@ -1,6 +1,6 @@
 //! Rooms: creation, deletion, settings, room moderators and permission overrides.
 
-use rusqlite::{params, OptionalExtension, Row};
+use super::db::{params, OptionalExtension, Row, ToValue};
 
 use super::Store;
 use crate::err::{Error, Result};
@@ -47,7 +47,7 @@ impl Room {
     const COLUMNS: &'static str = "id, token, name, description, image, created, \
         message_sequence, info_updates, active_users, read, accessible, write, upload";
 
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(Self {
             id: r.get(0)?,
             token: r.get(1)?,
@@ -81,8 +81,8 @@ pub struct Moderators {
 
 impl Moderators {
     /// Sort the rows of `stmt` — `(session_id, admin, visible_mod)` — into the four lists.
-    pub(super) fn from_query<P: rusqlite::Params>(
-        stmt: &mut rusqlite::Statement<'_>,
+    pub(super) fn from_query<P: super::db::Params>(
+        stmt: &mut super::db::Statement<'_>,
         params: P,
     ) -> Result<Self> {
         let mut mods = Self::default();
@@ -163,7 +163,7 @@ impl PermissionOverride {
         "banned, read, accessible, write, upload, moderator, admin, visible_mod";
 
     /// Read [`PermissionOverride::COLUMNS`] from a row, starting at column `at`.
-    pub(super) fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
+    pub(super) fn from_row(r: &Row<'_>, at: usize) -> Result<Self> {
         Ok(Self {
             banned: r.get(at)?,
             read: r.get(at + 1)?,
@@ -222,15 +222,17 @@ impl Store {
         description: Option<&str>,
     ) -> Result<Room> {
         let tx = self.write()?;
-        let inserted = tx.execute(
-            "INSERT INTO rooms (token, name, description) VALUES (?1, ?2, ?3)
-             ON CONFLICT (token) DO NOTHING",
-            params![token.as_str(), name, description],
-        )?;
-        if inserted == 0 {
+        let inserted: Option<i64> = tx
+            .query_row(
+                "INSERT INTO rooms (token, name, description) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (token) DO NOTHING RETURNING id",
+                params![token.as_str(), name, description],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = inserted else {
             return Err(Error::RoomExists(token.to_string()));
-        }
-        let id = tx.last_insert_rowid();
+        };
         tx.commit()?;
         self.room_by_id(id)?
             .ok_or_else(|| room_not_found(token.as_str()))
@@ -238,14 +240,13 @@ impl Store {
 
     /// The room with this token (case-insensitive), if any.
     pub fn room(&self, token: &RoomToken) -> Result<Option<Room>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 &format!("SELECT {} FROM rooms WHERE token = ?1", Room::COLUMNS),
                 [token.as_str()],
                 Room::from_row,
             )
-            .optional()?)
+            .optional()
     }
 
     /// The room with this token, or [`Error::NoSuchRoom`].
@@ -255,14 +256,13 @@ impl Store {
     }
 
     fn room_by_id(&self, id: i64) -> Result<Option<Room>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 &format!("SELECT {} FROM rooms WHERE id = ?1", Room::COLUMNS),
                 [id],
                 Room::from_row,
             )
-            .optional()?)
+            .optional()
     }
 
     /// Every room, by token.
@@ -271,9 +271,7 @@ impl Store {
             "SELECT {} FROM rooms ORDER BY token",
             Room::COLUMNS
         ))?;
-        let rooms = stmt
-            .query_map([], Room::from_row)?
-            .collect::<rusqlite::Result<_>>()?;
+        let rooms = stmt.query_map([], Room::from_row)?.collect::<Result<_>>()?;
         Ok(rooms)
     }
 
@@ -298,7 +296,7 @@ impl Store {
                  WHERE m.room = ?1 GROUP BY r.reaction ORDER BY n DESC, r.reaction",
             )?
             .query_map([room_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         let mut active = [0i64; 4];
         for (slot, days) in active.iter_mut().zip(ACTIVITY_WINDOWS_DAYS) {
             *slot = self.conn.query_row(
@@ -399,12 +397,8 @@ impl Store {
             .map(|(i, (column, _))| format!("{column} = ?{}", i + 3))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(room_id), Box::new(user_id)];
-        values.extend(
-            changes
-                .iter()
-                .map(|(_, v)| Box::new(*v) as Box<dyn rusqlite::ToSql>),
-        );
+        let mut values = vec![room_id.to_value(), user_id.to_value()];
+        values.extend(changes.iter().map(|(_, v)| v.to_value()));
         let tx = self.write()?;
         tx.execute(
             "INSERT INTO user_permission_overrides (room, \"user\") VALUES (?1, ?2)
@@ -415,7 +409,7 @@ impl Store {
             &format!(
                 "UPDATE user_permission_overrides SET {set} WHERE room = ?1 AND \"user\" = ?2"
             ),
-            rusqlite::params_from_iter(values.iter()),
+            values,
         )?;
         tx.commit()?;
         Ok(())
@@ -427,8 +421,7 @@ impl Store {
         room_id: i64,
         user_id: i64,
     ) -> Result<Option<PermissionOverride>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 &format!(
                     "SELECT {} FROM user_permission_overrides WHERE room = ?1 AND \"user\" = ?2",
@@ -437,7 +430,7 @@ impl Store {
                 params![room_id, user_id],
                 |r| PermissionOverride::from_row(r, 0),
             )
-            .optional()?)
+            .optional()
     }
 
     /// Make a user a moderator of a room (`Room.set_moderator`). `admin`: `Some` sets the admin

@@ -4,11 +4,11 @@
 //! The table is created on first use rather than by a migration, so a database that never
 //! issues a token keeps exactly PySOGS's schema.
 
-use rusqlite::{params, OptionalExtension, Row};
+use super::db::{params, OptionalExtension, Row};
 use zeroize::Zeroizing;
 
 use super::Store;
-use crate::err::Result;
+use crate::err::{Error, Result};
 
 /// The token table: a name per token, the BLAKE2b hash of the token (never the token), its
 /// scope (`admin`, `rooms` as a JSON list or NULL for every room), and the Ed25519 seed of
@@ -57,16 +57,15 @@ impl std::fmt::Debug for ApiToken {
 impl ApiToken {
     const COLUMNS: &'static str = "name, admin, rooms, bot_seed, created, revoked";
 
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
         let rooms: Option<String> = r.get(2)?;
         let seed: Vec<u8> = r.get(3)?;
         let mut bot_seed = Zeroizing::new([0u8; 32]);
         if seed.len() != bot_seed.len() {
-            return Err(rusqlite::Error::InvalidColumnType(
-                3,
-                "bot_seed".into(),
-                rusqlite::types::Type::Blob,
-            ));
+            return Err(Error::DbValue {
+                column: 3,
+                why: format!("bot_seed is {} bytes, not 32", seed.len()),
+            });
         }
         bot_seed.copy_from_slice(&seed);
         Ok(Self {
@@ -126,7 +125,7 @@ pub struct BotFile {
 
 impl Store {
     fn has_token_table(&self) -> Result<bool> {
-        super::schema::has_table(&self.conn, "api_tokens")
+        super::schema::has_table(self.conn.sqlite(), "api_tokens")
     }
 
     /// Store a new token (by its hash). A revoked token of the same name is replaced; a live
@@ -180,7 +179,7 @@ impl Store {
         ))?;
         let rows = stmt
             .query_map([], ApiToken::from_row)?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
@@ -189,8 +188,7 @@ impl Store {
         if !self.has_token_table()? {
             return Ok(None);
         }
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 &format!(
                     "SELECT {} FROM api_tokens WHERE hash = ?1 AND revoked IS NULL",
@@ -199,7 +197,7 @@ impl Store {
                 [hash.as_slice()],
                 ApiToken::from_row,
             )
-            .optional()?)
+            .optional()
     }
 
     /// Public (not whispered, not filtered) messages of a room with id above `since`, oldest
@@ -221,7 +219,7 @@ impl Store {
                     posted: r.get(3)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
@@ -255,7 +253,7 @@ impl Store {
                     until: r.get(2)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         Ok(rows)
     }
 
@@ -270,8 +268,7 @@ impl Store {
 
     /// A file that has not expired at `now`, with its room's token.
     pub fn file_with_room(&self, file_id: i64, now: f64) -> Result<Option<BotFile>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 "SELECT r.token, f.filename, f.path FROM files f
                  LEFT JOIN rooms r ON r.id = f.room
@@ -285,6 +282,6 @@ impl Store {
                     })
                 },
             )
-            .optional()?)
+            .optional()
     }
 }

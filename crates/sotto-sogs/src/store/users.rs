@@ -1,7 +1,7 @@
 //! Users: rows of the `users` table, global roles, the system user, and the blinding
 //! hand-over for unblinded IDs (`sogs.md` §1.5, §2.6).
 
-use rusqlite::{params, OptionalExtension, Row};
+use super::db::{params, OptionalExtension, Row};
 use sotto_crypto::blinding::blind15_candidates;
 use sotto_crypto::X25519PublicKey;
 
@@ -38,7 +38,7 @@ impl User {
     pub(super) const COLUMNS: &'static str =
         "id, session_id, created, last_active, banned, moderator, admin, visible_mod";
 
-    pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(super) fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(Self {
             id: r.get(0)?,
             session_id: r.get(1)?,
@@ -60,26 +60,24 @@ impl User {
 impl Store {
     /// The user stored under exactly this session ID text, if any.
     pub fn user_by_session_id(&self, session_id: &str) -> Result<Option<User>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 &format!("SELECT {} FROM users WHERE session_id = ?1", User::COLUMNS),
                 [session_id],
                 User::from_row,
             )
-            .optional()?)
+            .optional()
     }
 
     /// The user with this id, if any.
     pub fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 &format!("SELECT {} FROM users WHERE id = ?1", User::COLUMNS),
                 [id],
                 User::from_row,
             )
-            .optional()?)
+            .optional()
     }
 
     /// The user row for an account, created if new.
@@ -175,7 +173,7 @@ impl Store {
                  AND id NOT IN (SELECT \"user\" FROM needs_blinding)",
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         let mut added = 0;
         for (id, sid) in candidates {
             let Ok(AccountId::Unblinded(session)) = sid.parse::<AccountId>() else {
