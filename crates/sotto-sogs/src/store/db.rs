@@ -351,7 +351,9 @@ impl Db {
     pub(crate) fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
         let values = params.into_values();
         match self {
-            Db::Sqlite(c) => Ok(c.execute(sql, rusqlite::params_from_iter(values.iter()))?),
+            Db::Sqlite(c) => Ok(c
+                .prepare_cached(sql)?
+                .execute(rusqlite::params_from_iter(values.iter()))?),
         }
     }
 
@@ -366,7 +368,7 @@ impl Db {
     fn rows(&self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>> {
         match self {
             Db::Sqlite(c) => {
-                let mut stmt = c.prepare(sql)?;
+                let mut stmt = c.prepare_cached(sql)?;
                 let width = stmt.column_count();
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(values.iter()), |r| {
@@ -389,7 +391,7 @@ impl Db {
         let values = params.into_values();
         let first = match self {
             Db::Sqlite(c) => {
-                let mut stmt = c.prepare(sql)?;
+                let mut stmt = c.prepare_cached(sql)?;
                 let width = stmt.column_count();
                 stmt.query_row(rusqlite::params_from_iter(values.iter()), |r| {
                     (0..width)
