@@ -89,7 +89,7 @@ fn info_updates(conn: &Connection, room: i64) -> i64 {
 #[test]
 fn new_message_bumps_sequence_and_seqnos() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     let m1 = post(c, f.room, f.alice, b"one");
     let m2 = post(c, f.room, f.alice, b"two");
     let m3 = post(c, f.other_room, f.alice, b"three");
@@ -103,7 +103,7 @@ fn new_message_bumps_sequence_and_seqnos() {
 #[test]
 fn edit_copies_history_and_bumps() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     let m = post(c, f.room, f.alice, b"first");
     c.execute(
         "UPDATE messages SET data = ?2, signature = ?3 WHERE id = ?1",
@@ -138,7 +138,7 @@ fn edit_copies_history_and_bumps() {
 #[test]
 fn delete_nulls_data_drops_reactions_and_pins_and_expires_files() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     let m = post(c, f.room, f.alice, b"bye");
     c.execute(
         "INSERT INTO files (room, uploader, message, size, path) VALUES (?1, ?2, ?3, 3, 'uploads/lobby/1_x')",
@@ -191,7 +191,7 @@ fn delete_nulls_data_drops_reactions_and_pins_and_expires_files() {
 #[test]
 fn reactions_bump_seqno_and_clean_up() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     let m = post(c, f.room, f.alice, b"hi");
     assert_eq!(seqnos(c, m), (1, 1, 0, 1));
     c.execute(
@@ -243,43 +243,55 @@ fn reactions_bump_seqno_and_clean_up() {
 #[test]
 fn info_updates_on_room_changes() {
     let mut f = fixture();
-    let start = info_updates(f.store.connection(), f.room);
-    f.store.set_room_name(f.room, "Lobby 2").unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), start + 1);
+    let start = info_updates(f.store.connection().unwrap(), f.room);
     f.store.set_room_name(f.room, "Lobby 2").unwrap();
     assert_eq!(
-        info_updates(f.store.connection(), f.room),
+        info_updates(f.store.connection().unwrap(), f.room),
+        start + 1
+    );
+    f.store.set_room_name(f.room, "Lobby 2").unwrap();
+    assert_eq!(
+        info_updates(f.store.connection().unwrap(), f.room),
         start + 1,
         "no change, no bump"
     );
     f.store.set_room_description(f.room, Some("about")).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), start + 2);
+    assert_eq!(
+        info_updates(f.store.connection().unwrap(), f.room),
+        start + 2
+    );
     // Default permissions are not room info.
     let perms = Permissions {
         write: Some(Some(false)),
         ..Permissions::default()
     };
     f.store.set_default_permissions(f.room, &perms).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), start + 2);
+    assert_eq!(
+        info_updates(f.store.connection().unwrap(), f.room),
+        start + 2
+    );
     assert!(!f.store.rooms().unwrap()[0].default_write);
 }
 
 #[test]
 fn info_updates_on_moderator_changes() {
     let mut f = fixture();
-    let c0 = info_updates(f.store.connection(), f.room);
-    let other0 = info_updates(f.store.connection(), f.other_room);
+    let c0 = info_updates(f.store.connection().unwrap(), f.room);
+    let other0 = info_updates(f.store.connection().unwrap(), f.other_room);
     f.store
         .set_room_moderator(f.room, f.alice, Some(false), true)
         .unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), c0 + 1);
+    assert_eq!(info_updates(f.store.connection().unwrap(), f.room), c0 + 1);
     f.store
         .set_room_moderator(f.room, f.alice, Some(true), true)
         .unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), c0 + 2);
+    assert_eq!(info_updates(f.store.connection().unwrap(), f.room), c0 + 2);
     f.store.remove_room_moderator(f.room, f.alice).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), c0 + 3);
-    assert_eq!(info_updates(f.store.connection(), f.other_room), other0);
+    assert_eq!(info_updates(f.store.connection().unwrap(), f.room), c0 + 3);
+    assert_eq!(
+        info_updates(f.store.connection().unwrap(), f.other_room),
+        other0
+    );
     assert!(
         f.store
             .permission_override(f.room, f.alice)
@@ -290,18 +302,27 @@ fn info_updates_on_moderator_changes() {
 
     // Global changes bump every room, hidden ones included.
     f.store.set_global_moderator(f.bob, false, false).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), c0 + 4);
-    assert_eq!(info_updates(f.store.connection(), f.other_room), other0 + 1);
+    assert_eq!(info_updates(f.store.connection().unwrap(), f.room), c0 + 4);
+    assert_eq!(
+        info_updates(f.store.connection().unwrap(), f.other_room),
+        other0 + 1
+    );
     f.store.set_global_moderator(f.bob, false, true).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.other_room), other0 + 2);
+    assert_eq!(
+        info_updates(f.store.connection().unwrap(), f.other_room),
+        other0 + 2
+    );
     f.store.remove_global_moderator(f.bob).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.other_room), other0 + 3);
+    assert_eq!(
+        info_updates(f.store.connection().unwrap(), f.other_room),
+        other0 + 3
+    );
 }
 
 #[test]
 fn pins_bump_info_updates_and_set_file_expiry() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     let m = post(c, f.room, f.alice, b"pin me");
     c.execute(
         "INSERT INTO files (room, uploader, message, size, uploaded, path) VALUES (?1, ?2, ?3, 1, 1000.0, 'p')",
@@ -334,6 +355,7 @@ fn admin_implies_moderator() {
     assert!(alice.admin && alice.moderator);
     f.store
         .connection()
+        .unwrap()
         .execute(
             "UPDATE users SET moderator = FALSE WHERE id = ?1",
             [f.alice],
@@ -342,6 +364,7 @@ fn admin_implies_moderator() {
     assert!(f.store.user_by_id(f.alice).unwrap().unwrap().moderator);
     f.store
         .connection()
+        .unwrap()
         .execute(
             "INSERT INTO users (session_id, admin) VALUES ('05ff', TRUE)",
             [],
@@ -349,7 +372,7 @@ fn admin_implies_moderator() {
         .unwrap();
     assert_eq!(
         int(
-            f.store.connection(),
+            f.store.connection().unwrap(),
             "SELECT moderator FROM users WHERE session_id = '05ff'",
             []
         ),
@@ -357,6 +380,7 @@ fn admin_implies_moderator() {
     );
     f.store
         .connection()
+        .unwrap()
         .execute(
             "INSERT INTO user_permission_overrides (room, \"user\", admin) VALUES (?1, ?2, TRUE)",
             params![f.room, f.bob],
@@ -437,7 +461,7 @@ fn all_default_override_rows_are_deleted() {
     assert_eq!((o.read, o.upload), (None, Some(true)));
     // Effective permissions through the view.
     let write = int(
-        f.store.connection(),
+        f.store.connection().unwrap(),
         "SELECT write FROM user_permissions WHERE room = ?1 AND \"user\" = ?2",
         [f.room, f.alice],
     );
@@ -447,7 +471,7 @@ fn all_default_override_rows_are_deleted() {
 #[test]
 fn room_ban_removes_room_users() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     c.execute(
         "INSERT INTO room_users (room, \"user\") VALUES (?1, ?2), (?3, ?2)",
         params![f.room, f.bob, f.other_room],
@@ -492,7 +516,7 @@ fn room_ban_removes_room_users() {
 #[test]
 fn room_image_change_and_room_deletion_expire_files() {
     let mut f = fixture();
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     for path in ["a", "b"] {
         c.execute(
             "INSERT INTO files (room, size, path) VALUES (?1, 1, ?2)",
@@ -517,7 +541,7 @@ fn room_image_change_and_room_deletion_expire_files() {
     let stats = f.store.delete_room(&"LOBBY".parse().unwrap(), 0.0).unwrap();
     assert_eq!((stats.messages, stats.files), (1, 2));
     assert_eq!(stats.reactions, vec![("x".to_owned(), 1)]);
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     assert_eq!(
         int(
             c,
@@ -537,7 +561,7 @@ fn room_moderators_view_prefers_room_visibility() {
     f.store
         .set_room_moderator(f.room, f.alice, Some(false), false)
         .unwrap();
-    let c = f.store.connection();
+    let c = f.store.connection().unwrap();
     let vis = |room: i64| {
         int(
             c,
