@@ -68,6 +68,12 @@ impl From<i64> for Value {
     }
 }
 
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+
 impl From<Option<i64>> for Value {
     fn from(v: Option<i64>) -> Self {
         v.map_or(Value::Null, Value::Integer)
