@@ -11,7 +11,7 @@ mod common;
 
 use assert_cmd::Command;
 use sotto_sogs::ids::RoomToken;
-use sotto_sogs::store::{InitMode, SchemaState, Store, LATEST_VERSION};
+use sotto_sogs::store::{InitMode, SchemaState, SqlValue, Store, LATEST_VERSION};
 use sotto_sogs::Error;
 
 const CREATE: InitMode = InitMode {
@@ -110,6 +110,46 @@ fn room_tokens_are_case_insensitive_and_triggers_count() {
             &["bad token!".into()],
         )
         .is_err());
+}
+
+#[test]
+fn values_of_the_wrong_type_are_errors_not_panics() {
+    let Some(base) = base_url() else { return };
+    let mut store = Store::open_postgres(&common::fresh_pg_schema(&base)).unwrap();
+    store.initialize(CREATE).unwrap();
+    let room = store.add_room(&token("lobby"), "Lobby", None).unwrap();
+    // Bytes where a boolean is expected, text where a float is, a float for an integer.
+    assert!(store
+        .sql_execute(
+            "UPDATE rooms SET read = ?1 WHERE id = ?2",
+            &[SqlValue::Blob(vec![1]), room.id.into()],
+        )
+        .is_err());
+    assert!(store
+        .sql_execute(
+            "UPDATE rooms SET created = ?1 WHERE id = ?2",
+            &[SqlValue::Blob(vec![1]), room.id.into()],
+        )
+        .is_err());
+    assert!(store
+        .sql_execute(
+            "UPDATE rooms SET info_updates = ?1 WHERE id = ?2",
+            &[0.5.into(), room.id.into()],
+        )
+        .is_err());
+    // Reading a column as the wrong type.
+    let r: sotto_sogs::Result<String> =
+        store.sql_query_row("SELECT id FROM rooms", &[], |r| r.get(0));
+    assert!(matches!(r, Err(Error::DbValue { column: 0, .. })));
+    // A missing row, and the connection still works after the errors.
+    assert!(store
+        .sql_query_row("SELECT id FROM rooms WHERE id = -1", &[], |r| r
+            .get::<_, i64>(0))
+        .is_err());
+    assert_eq!(
+        store.room(&token("lobby")).unwrap().map(|r| r.default_read),
+        Some(true)
+    );
 }
 
 #[test]

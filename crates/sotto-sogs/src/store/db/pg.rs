@@ -45,9 +45,15 @@ pub(crate) fn placeholders(sql: &str, values: &[Value]) -> String {
                 largest = largest.max(n);
                 out.push('$');
                 out.push_str(&n.to_string());
-                let rest = chars.clone().collect::<String>();
-                let rest = rest.trim_start().to_ascii_uppercase();
-                if rest.starts_with("IS NULL") || rest.starts_with("IS NOT NULL") {
+                // The next words, upper-cased (only as many as the test needs).
+                const LOOKAHEAD: usize = "IS NOT NULL".len();
+                let next: String = chars
+                    .clone()
+                    .skip_while(|c| c.is_whitespace())
+                    .take(LOOKAHEAD)
+                    .collect::<String>()
+                    .to_ascii_uppercase();
+                if next.starts_with("IS NULL") || next.starts_with("IS NOT NULL") {
                     let index = usize::try_from(n).unwrap_or(usize::MAX).wrapping_sub(1);
                     out.push_str("::");
                     out.push_str(cast_for(values.get(index)));
