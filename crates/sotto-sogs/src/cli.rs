@@ -346,15 +346,18 @@ fn run(cli: Cli) -> Result<(), Fail> {
     let perms = parse_perms(&args)?;
 
     let config = Config::load()?;
-    let db_path = config.sqlite_path()?;
-    if !args.initialize && !db_path.exists() {
+    // A PostgreSQL database exists once created on the server; only a SQLite file can be
+    // missing here (an empty one is refused by `initialize` below).
+    let missing_file =
+        !config.db_url.starts_with("postgresql://") && !config.sqlite_path()?.exists();
+    if !args.initialize && missing_file {
         return Err(fail(format!(
             "{} database does not exist; use --initialize to create it",
             config.db_url
         )));
     }
     let (keys, _created) = ServerKeys::load_or_create(&config.key_file)?;
-    let mut store = Store::open(&db_path)?;
+    let mut store = Store::open_url(&config)?;
     let changed = store.initialize(InitMode {
         create: Some(args.initialize),
         upgrade: args.upgrade,

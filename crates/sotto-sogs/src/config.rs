@@ -50,7 +50,7 @@ const LOG_LEVELS: [&str; 6] = ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", 
 /// The typed server configuration. `Default` is PySOGS's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// `[db] url`: `sqlite:///PATH` (PostgreSQL URLs parse but the store refuses them).
+    /// `[db] url`: `sqlite:///PATH` or `postgresql://user@host:port/dbname`.
     pub db_url: String,
     /// `[crypto] key_file`: the 32-byte X25519 private key.
     pub key_file: PathBuf,

@@ -54,11 +54,19 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The `[db] url` names a database we cannot use.
-    #[error("unsupported database url {0:?}: only sqlite:///PATH is supported")]
+    #[error(
+        "unsupported database url {0:?}: only sqlite:///PATH and postgresql://… are supported"
+    )]
     UnsupportedDb(String),
     /// A database error.
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// A PostgreSQL error.
+    #[error("database error: {0}")]
+    Pg(#[from] postgres::Error),
+    /// The PostgreSQL connection thread could not be started or has stopped.
+    #[error("database connection: {0}")]
+    PgWorker(String),
     /// A column held a value of another type than the store expected.
     #[error("database column {column}: {why}")]
     DbValue {

@@ -24,7 +24,7 @@ pub fn open_state(config: Config) -> Result<AppState> {
     if created {
         tracing::warn!("created new server key file {}", config.key_file.display());
     }
-    let mut store = Store::open(&config.sqlite_path()?)?;
+    let mut store = Store::open_url(&config)?;
     store.initialize(InitMode {
         create: None,
         upgrade: true,

@@ -172,8 +172,9 @@ async fn nonce_replay_is_refused_and_stored() {
     let n: i64 = s
         .state
         .store()
-        .connection()
-        .query_row("SELECT COUNT(*) FROM user_request_nonces", [], |r| r.get(0))
+        .sql_query_row("SELECT COUNT(*) FROM user_request_nonces", &[], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(n, 1);
 }
@@ -249,8 +250,10 @@ async fn success_updates_last_active() {
     let id = s.db_user(&u).id;
     s.state
         .store()
-        .connection()
-        .execute("UPDATE users SET last_active = 5 WHERE id = ?1", [id])
+        .sql_execute(
+            "UPDATE users SET last_active = 5 WHERE id = ?1",
+            &[id.into()],
+        )
         .unwrap();
     assert_eq!(
         s.req("GET", "/capabilities", None, Some(&u)).await.status,
@@ -259,10 +262,11 @@ async fn success_updates_last_active() {
     let last: f64 = s
         .state
         .store()
-        .connection()
-        .query_row("SELECT last_active FROM users WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .sql_query_row(
+            "SELECT last_active FROM users WHERE id = ?1",
+            &[id.into()],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(last > 1_000_000_000.0, "{last}");
 }

@@ -930,15 +930,12 @@ async fn bearer_before_any_token_exists_is_401() {
     server.add_room("lobby");
     let resp = call(&server, "GET", "/room/lobby", None, "sotto_anything").await;
     assert_eq!(resp.status, 401, "{}", resp.text());
-    let has_table: bool = server
-        .state
-        .store()
-        .connection()
-        .query_row(
-            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE name = 'api_tokens')",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let store = server.state.store();
+    let sql = if store.is_postgres() {
+        "SELECT to_regclass('api_tokens') IS NOT NULL"
+    } else {
+        "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE name = 'api_tokens')"
+    };
+    let has_table: bool = store.sql_query_row(sql, &[], |r| r.get(0)).unwrap();
     assert!(!has_table, "a refused request must not create the table");
 }

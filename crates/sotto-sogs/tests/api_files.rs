@@ -45,10 +45,9 @@ async fn upload_and_download() {
     let (path, filename, uploaded, expiry): (String, String, f64, f64) = s
         .state
         .store()
-        .connection()
-        .query_row(
+        .sql_query_row(
             "SELECT path, filename, uploaded, expiry FROM files WHERE id = ?1",
-            [id],
+            &[id.into()],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
@@ -124,10 +123,11 @@ async fn path_traversal_names_stay_in_the_room_directory() {
     let name: String = s
         .state
         .store()
-        .connection()
-        .query_row("SELECT filename FROM files WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .sql_query_row(
+            "SELECT filename FROM files WHERE id = ?1",
+            &[id.into()],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(name, "..\u{FFFD}..\u{FFFD}etc\u{FFFD}passwd");
 }
@@ -193,10 +193,9 @@ async fn attached_files_live_longer_and_die_with_their_post() {
     let expiry = |fid: i64| -> (Option<i64>, f64) {
         s.state
             .store()
-            .connection()
-            .query_row(
+            .sql_query_row(
                 "SELECT message, expiry - uploaded FROM files WHERE id = ?1",
-                [fid],
+                &[fid.into()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap()

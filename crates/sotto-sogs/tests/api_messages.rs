@@ -40,8 +40,7 @@ async fn post_and_fetch_every_way() {
     let (len, size): (i64, i64) = s
         .state
         .store()
-        .connection()
-        .query_row("SELECT length(data), data_size FROM messages", [], |r| {
+        .sql_query_row("SELECT length(data), data_size FROM messages", &[], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();

@@ -284,10 +284,9 @@ async fn global_bans() {
     let at: f64 = s
         .state
         .store()
-        .connection()
-        .query_row(
+        .sql_query_row(
             "SELECT at FROM user_ban_futures WHERE room IS NULL",
-            [],
+            &[],
             |r| r.get(0),
         )
         .unwrap();

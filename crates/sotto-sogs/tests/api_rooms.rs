@@ -161,8 +161,7 @@ async fn poll_info_details_only_when_changed() {
     let active: i64 = s
         .state
         .store()
-        .connection()
-        .query_row("SELECT COUNT(*) FROM room_users", [], |r| r.get(0))
+        .sql_query_row("SELECT COUNT(*) FROM room_users", &[], |r| r.get(0))
         .unwrap();
     assert_eq!(active, 1);
     assert_eq!(

@@ -80,16 +80,19 @@ async fn expired_files_nonces_and_activity() {
     let path: String = s
         .state
         .store()
-        .connection()
-        .query_row("SELECT path FROM files WHERE id = ?1", [id], |r| r.get(0))
+        .sql_query_row("SELECT path FROM files WHERE id = ?1", &[id.into()], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert!(std::path::Path::new(&path).exists());
     s.req("GET", "/room/lobby/pollInfo/0", None, Some(&u)).await;
     {
         let store = s.state.store();
-        let c = store.connection();
-        c.execute("UPDATE files SET expiry = 1", []).unwrap();
-        c.execute("UPDATE user_request_nonces SET expiry = 1", [])
+        store
+            .sql_execute("UPDATE files SET expiry = 1", &[])
+            .unwrap();
+        store
+            .sql_execute("UPDATE user_request_nonces SET expiry = 1", &[])
             .unwrap();
     }
     let report = cleanup_once(&s.state).unwrap();

@@ -168,6 +168,7 @@ fn global_ban_purge_list_and_unban() {
     let store = Store::open(&dir.path().join("sogs.db")).unwrap();
     let live: i64 = store
         .connection()
+        .unwrap()
         .query_row(
             "SELECT COUNT(*) FROM messages WHERE data IS NOT NULL",
             [],

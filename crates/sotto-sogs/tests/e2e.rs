@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -44,9 +46,13 @@ fn now() -> i64 {
 #[test]
 fn signed_post_and_fetch_over_http() {
     let dir = tempfile::tempdir().unwrap();
+    // SOGS_TEST_DB=postgresql: the same on a fresh PostgreSQL schema.
+    let db = common::pg_backend()
+        .map(|base| format!("[db]\nurl = {}\n", common::fresh_pg_schema(&base)))
+        .unwrap_or_default();
     std::fs::write(
         dir.path().join("sogs.ini"),
-        "[net]\nhttp_listen = 127.0.0.1:1\n[log]\nlevel = INFO\n",
+        format!("{db}[net]\nhttp_listen = 127.0.0.1:1\n[log]\nlevel = INFO\n"),
     )
     .unwrap();
     for args in [

@@ -157,10 +157,9 @@ async fn dm_minimum_age_and_moderators_exempt() {
     server
         .state
         .store()
-        .connection()
-        .execute(
+        .sql_execute(
             "UPDATE users SET created = created - 172800 WHERE id = ?1",
-            [id],
+            &[id.into()],
         )
         .unwrap();
     assert_eq!(dm(&server, &alice, &bob).await.0, 201);

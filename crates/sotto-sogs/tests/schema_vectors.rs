@@ -311,7 +311,7 @@ fn assert_pairs(conn: &Connection, kind: &str, expected: &[(&str, &str)]) {
 #[test]
 fn creates_exactly_the_pysogs_objects() {
     let store = created();
-    let conn = store.connection();
+    let conn = store.connection().unwrap();
     assert_objects(conn, "table", TABLES);
     assert_objects(conn, "view", VIEWS);
     assert_pairs(conn, "index", INDEXES);
@@ -321,7 +321,7 @@ fn creates_exactly_the_pysogs_objects() {
 #[test]
 fn column_details_match_pysogs() {
     let store = created();
-    let conn = store.connection();
+    let conn = store.connection().unwrap();
     // (table, column, declared type, not null, default) for columns whose defaults and types
     // carry behaviour.
     let cases: &[(&str, &str, &str, bool, Option<&str>)] = &[
@@ -409,16 +409,19 @@ fn rerunning_migrations_is_a_no_op() {
     assert!(!store.initialize(CREATE).unwrap());
     let rows: i64 = store
         .connection()
+        .unwrap()
         .query_row("SELECT COUNT(*) FROM sotto_migrations", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rows, LATEST_VERSION);
     let mode: String = store
         .connection()
+        .unwrap()
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
     let fk: bool = store
         .connection()
+        .unwrap()
         .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
         .unwrap();
     assert!(fk);
@@ -451,6 +454,7 @@ fn pysogs_like(path: &std::path::Path) {
     store.initialize(CREATE).unwrap();
     store
         .connection()
+        .unwrap()
         .execute_batch("DROP TABLE sotto_migrations")
         .unwrap();
 }
@@ -472,6 +476,7 @@ fn matching_pysogs_database_is_adopted() {
     assert_eq!(store.schema_version().unwrap(), LATEST_VERSION);
     let how: String = store
         .connection()
+        .unwrap()
         .query_row("SELECT how FROM sotto_migrations", [], |r| r.get(0))
         .unwrap();
     assert_eq!(how, "adopted");
@@ -549,6 +554,7 @@ fn newer_schema_is_refused() {
     let store = created();
     store
         .connection()
+        .unwrap()
         .execute(
             "INSERT INTO sotto_migrations (version, name, how) VALUES (?1, 'future', 'applied')",
             [LATEST_VERSION + 1],

@@ -3,9 +3,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use rusqlite::{params, Connection};
+mod common;
+
 use sotto_sogs::ids::{AccountId, RoomToken};
-use sotto_sogs::store::{InitMode, Permissions, Store};
+use sotto_sogs::store::{InitMode, Permissions, SqlValue, Store};
+
+/// The helpers below read and write through the store's engine-neutral SQL, so that these
+/// tests run on PostgreSQL too (`SOGS_TEST_DB=postgresql`).
+type Connection = Store;
+
+/// Statement parameters of mixed types.
+macro_rules! params {
+    ($($x:expr),* $(,)?) => {
+        &[$(SqlValue::from($x)),*][..]
+    };
+}
 
 const ALICE: &str = "05c506fee5118680107a4722f60a05dfcbb5737d6ffc4d163fb60479e279c6095d";
 const BOB: &str = "15cef185d46b60a548641bd8c5baa4b7cf90b7da8e883c0ac774c703d249086479";
@@ -19,7 +31,10 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = match common::pg_backend() {
+        Some(base) => Store::open_postgres(&common::fresh_pg_schema(&base)).unwrap(),
+        None => Store::open_in_memory().unwrap(),
+    };
     store
         .initialize(InitMode {
             create: None,
@@ -51,24 +66,25 @@ fn fixture() -> Fixture {
     }
 }
 
-fn int(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> i64 {
-    conn.query_row(sql, p, |r| r.get(0)).unwrap()
+fn int(conn: &Connection, sql: &str, p: &[SqlValue]) -> i64 {
+    conn.sql_query_row(sql, p, |r| r.get(0)).unwrap()
 }
 
 fn post(conn: &Connection, room: i64, user: i64, data: &[u8]) -> i64 {
-    conn.execute(
-        "INSERT INTO messages (room, \"user\", data, data_size, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+    conn.sql_query_row(
+        "INSERT INTO messages (room, \"user\", data, data_size, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         params![room, user, data, data.len(), [7u8; 64].as_slice()],
+        |r| r.get(0),
     )
-    .unwrap();
-    conn.last_insert_rowid()
+    .unwrap()
 }
 
 /// (seqno, seqno_data, seqno_reactions, seqno_creation) of a message.
 fn seqnos(conn: &Connection, id: i64) -> (i64, i64, i64, i64) {
-    conn.query_row(
+    conn.sql_query_row(
         "SELECT seqno, seqno_data, seqno_reactions, seqno_creation FROM messages WHERE id = ?1",
-        [id],
+        &[id.into()],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )
     .unwrap()
@@ -78,18 +94,22 @@ fn sequence(conn: &Connection, room: i64) -> i64 {
     int(
         conn,
         "SELECT message_sequence FROM rooms WHERE id = ?1",
-        [room],
+        &[room.into()],
     )
 }
 
 fn info_updates(conn: &Connection, room: i64) -> i64 {
-    int(conn, "SELECT info_updates FROM rooms WHERE id = ?1", [room])
+    int(
+        conn,
+        "SELECT info_updates FROM rooms WHERE id = ?1",
+        &[room.into()],
+    )
 }
 
 #[test]
 fn new_message_bumps_sequence_and_seqnos() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = &f.store;
     let m1 = post(c, f.room, f.alice, b"one");
     let m2 = post(c, f.room, f.alice, b"two");
     let m3 = post(c, f.other_room, f.alice, b"three");
@@ -103,18 +123,18 @@ fn new_message_bumps_sequence_and_seqnos() {
 #[test]
 fn edit_copies_history_and_bumps() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = &f.store;
     let m = post(c, f.room, f.alice, b"first");
-    c.execute(
+    c.sql_execute(
         "UPDATE messages SET data = ?2, signature = ?3 WHERE id = ?1",
         params![m, b"second".as_slice(), [9u8; 64].as_slice()],
     )
     .unwrap();
     assert_eq!(seqnos(c, m), (2, 2, 0, 1));
     let (old, sig): (Vec<u8>, Vec<u8>) = c
-        .query_row(
+        .sql_query_row(
             "SELECT data, signature FROM message_history WHERE message = ?1",
-            [m],
+            &[m.into()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
@@ -123,61 +143,63 @@ fn edit_copies_history_and_bumps() {
         (b"first".as_slice(), [7u8; 64].as_slice())
     );
     let edited: Option<f64> = c
-        .query_row("SELECT edited FROM messages WHERE id = ?1", [m], |r| {
-            r.get(0)
-        })
+        .sql_query_row(
+            "SELECT edited FROM messages WHERE id = ?1",
+            &[m.into()],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(edited.is_some_and(|t| t > 1.6e9));
     // Setting the same data again is not an edit.
-    c.execute("UPDATE messages SET data = data WHERE id = ?1", [m])
+    c.sql_execute("UPDATE messages SET data = data WHERE id = ?1", &[m.into()])
         .unwrap();
-    assert_eq!(int(c, "SELECT COUNT(*) FROM message_history", []), 1);
+    assert_eq!(int(c, "SELECT COUNT(*) FROM message_history", &[]), 1);
     assert_eq!(sequence(c, f.room), 2);
 }
 
 #[test]
 fn delete_nulls_data_drops_reactions_and_pins_and_expires_files() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = &f.store;
     let m = post(c, f.room, f.alice, b"bye");
-    c.execute(
+    c.sql_execute(
         "INSERT INTO files (room, uploader, message, size, path) VALUES (?1, ?2, ?3, 3, 'uploads/lobby/1_x')",
         params![f.room, f.alice, m],
     )
     .unwrap();
-    c.execute(
+    c.sql_execute(
         "INSERT INTO pinned_messages (room, message, pinned_by) VALUES (?1, ?2, ?3)",
         params![f.room, m, f.alice],
     )
     .unwrap();
     // Pinning makes the attachment permanent.
     assert_eq!(
-        int(c, "SELECT COUNT(*) FROM files WHERE expiry IS NULL", []),
+        int(c, "SELECT COUNT(*) FROM files WHERE expiry IS NULL", &[]),
         1
     );
-    c.execute(
+    c.sql_execute(
         "INSERT INTO message_reactions (message, reaction, \"user\") VALUES (?1, '👍', ?2)",
         params![m, f.bob],
     )
     .unwrap();
     let before = info_updates(c, f.room);
 
-    c.execute("DELETE FROM message_details WHERE id = ?1", [m])
+    c.sql_execute("DELETE FROM message_details WHERE id = ?1", &[m.into()])
         .unwrap();
 
     let (data, size, sig): (Option<Vec<u8>>, Option<i64>, Option<Vec<u8>>) = c
-        .query_row(
+        .sql_query_row(
             "SELECT data, data_size, signature FROM messages WHERE id = ?1",
-            [m],
+            &[m.into()],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
     assert_eq!((data, size, sig), (None, None, None));
-    assert_eq!(int(c, "SELECT COUNT(*) FROM pinned_messages", []), 0);
-    assert_eq!(int(c, "SELECT COUNT(*) FROM reactions", []), 0);
-    assert_eq!(int(c, "SELECT COUNT(*) FROM user_reactions", []), 0);
+    assert_eq!(int(c, "SELECT COUNT(*) FROM pinned_messages", &[]), 0);
+    assert_eq!(int(c, "SELECT COUNT(*) FROM reactions", &[]), 0);
+    assert_eq!(int(c, "SELECT COUNT(*) FROM user_reactions", &[]), 0);
     let expiry: Option<f64> = c
-        .query_row("SELECT expiry FROM files", [], |r| r.get(0))
+        .sql_query_row("SELECT expiry FROM files", &[], |r| r.get(0))
         .unwrap();
     assert_eq!(expiry, Some(0.0));
     assert_eq!(
@@ -185,101 +207,109 @@ fn delete_nulls_data_drops_reactions_and_pins_and_expires_files() {
         before + 1,
         "unpin bumps info_updates"
     );
-    assert_eq!(int(c, "SELECT COUNT(*) FROM message_history", []), 1);
+    assert_eq!(int(c, "SELECT COUNT(*) FROM message_history", &[]), 1);
 }
 
 #[test]
 fn reactions_bump_seqno_and_clean_up() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = &f.store;
     let m = post(c, f.room, f.alice, b"hi");
     assert_eq!(seqnos(c, m), (1, 1, 0, 1));
-    c.execute(
+    c.sql_execute(
         "INSERT INTO message_reactions (message, reaction, \"user\") VALUES (?1, '❤', ?2)",
         params![m, f.bob],
     )
     .unwrap();
     assert_eq!(seqnos(c, m), (2, 1, 2, 1));
-    c.execute(
+    c.sql_execute(
         "INSERT INTO message_reactions (message, reaction, \"user\") VALUES (?1, '❤', ?2)",
         params![m, f.alice],
     )
     .unwrap();
     assert_eq!(seqnos(c, m), (3, 1, 3, 1));
-    assert_eq!(int(c, "SELECT COUNT(*) FROM reactions", []), 1);
+    assert_eq!(int(c, "SELECT COUNT(*) FROM reactions", &[]), 1);
     assert_eq!(
         int(
             c,
             "SELECT COUNT(*) FROM first_reactors WHERE _order >= 1",
-            []
+            &[]
         ),
         2
     );
-    c.execute("DELETE FROM user_reactions WHERE \"user\" = ?1", [f.bob])
-        .unwrap();
+    c.sql_execute(
+        "DELETE FROM user_reactions WHERE \"user\" = ?1",
+        &[f.bob.into()],
+    )
+    .unwrap();
     assert_eq!(seqnos(c, m), (4, 1, 4, 1));
-    assert_eq!(int(c, "SELECT COUNT(*) FROM reactions", []), 1);
-    c.execute("DELETE FROM user_reactions WHERE \"user\" = ?1", [f.alice])
-        .unwrap();
+    assert_eq!(int(c, "SELECT COUNT(*) FROM reactions", &[]), 1);
+    c.sql_execute(
+        "DELETE FROM user_reactions WHERE \"user\" = ?1",
+        &[f.alice.into()],
+    )
+    .unwrap();
     assert_eq!(seqnos(c, m), (5, 1, 5, 1));
     assert_eq!(
-        int(c, "SELECT COUNT(*) FROM reactions", []),
+        int(c, "SELECT COUNT(*) FROM reactions", &[]),
         0,
         "empty reaction removed"
     );
     assert_eq!(sequence(c, f.room), 5);
     // Reactions are never updated in place.
-    c.execute(
+    c.sql_execute(
         "INSERT INTO message_reactions (message, reaction, \"user\") VALUES (?1, 'x', ?2)",
         params![m, f.bob],
     )
     .unwrap();
     assert!(c
-        .execute("UPDATE reactions SET reaction = 'y'", [])
+        .sql_execute("UPDATE reactions SET reaction = 'y'", &[])
         .is_err());
-    assert!(c.execute("UPDATE user_reactions SET at = 0", []).is_err());
+    assert!(c
+        .sql_execute("UPDATE user_reactions SET at = 0", &[])
+        .is_err());
 }
 
 #[test]
 fn info_updates_on_room_changes() {
     let mut f = fixture();
-    let start = info_updates(f.store.connection(), f.room);
+    let start = info_updates(&f.store, f.room);
     f.store.set_room_name(f.room, "Lobby 2").unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), start + 1);
+    assert_eq!(info_updates(&f.store, f.room), start + 1);
     f.store.set_room_name(f.room, "Lobby 2").unwrap();
     assert_eq!(
-        info_updates(f.store.connection(), f.room),
+        info_updates(&f.store, f.room),
         start + 1,
         "no change, no bump"
     );
     f.store.set_room_description(f.room, Some("about")).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), start + 2);
+    assert_eq!(info_updates(&f.store, f.room), start + 2);
     // Default permissions are not room info.
     let perms = Permissions {
         write: Some(Some(false)),
         ..Permissions::default()
     };
     f.store.set_default_permissions(f.room, &perms).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), start + 2);
+    assert_eq!(info_updates(&f.store, f.room), start + 2);
     assert!(!f.store.rooms().unwrap()[0].default_write);
 }
 
 #[test]
 fn info_updates_on_moderator_changes() {
     let mut f = fixture();
-    let c0 = info_updates(f.store.connection(), f.room);
-    let other0 = info_updates(f.store.connection(), f.other_room);
+    let c0 = info_updates(&f.store, f.room);
+    let other0 = info_updates(&f.store, f.other_room);
     f.store
         .set_room_moderator(f.room, f.alice, Some(false), true)
         .unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), c0 + 1);
+    assert_eq!(info_updates(&f.store, f.room), c0 + 1);
     f.store
         .set_room_moderator(f.room, f.alice, Some(true), true)
         .unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), c0 + 2);
+    assert_eq!(info_updates(&f.store, f.room), c0 + 2);
     f.store.remove_room_moderator(f.room, f.alice).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), c0 + 3);
-    assert_eq!(info_updates(f.store.connection(), f.other_room), other0);
+    assert_eq!(info_updates(&f.store, f.room), c0 + 3);
+    assert_eq!(info_updates(&f.store, f.other_room), other0);
     assert!(
         f.store
             .permission_override(f.room, f.alice)
@@ -290,38 +320,38 @@ fn info_updates_on_moderator_changes() {
 
     // Global changes bump every room, hidden ones included.
     f.store.set_global_moderator(f.bob, false, false).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.room), c0 + 4);
-    assert_eq!(info_updates(f.store.connection(), f.other_room), other0 + 1);
+    assert_eq!(info_updates(&f.store, f.room), c0 + 4);
+    assert_eq!(info_updates(&f.store, f.other_room), other0 + 1);
     f.store.set_global_moderator(f.bob, false, true).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.other_room), other0 + 2);
+    assert_eq!(info_updates(&f.store, f.other_room), other0 + 2);
     f.store.remove_global_moderator(f.bob).unwrap();
-    assert_eq!(info_updates(f.store.connection(), f.other_room), other0 + 3);
+    assert_eq!(info_updates(&f.store, f.other_room), other0 + 3);
 }
 
 #[test]
 fn pins_bump_info_updates_and_set_file_expiry() {
     let f = fixture();
-    let c = f.store.connection();
+    let c = &f.store;
     let m = post(c, f.room, f.alice, b"pin me");
-    c.execute(
+    c.sql_execute(
         "INSERT INTO files (room, uploader, message, size, uploaded, path) VALUES (?1, ?2, ?3, 1, 1000.0, 'p')",
         params![f.room, f.alice, m],
     )
     .unwrap();
     let start = info_updates(c, f.room);
-    c.execute(
+    c.sql_execute(
         "INSERT INTO pinned_messages (room, message, pinned_by) VALUES (?1, ?2, ?3)",
         params![f.room, m, f.alice],
     )
     .unwrap();
     assert_eq!(info_updates(c, f.room), start + 1);
-    c.execute("UPDATE pinned_messages SET pinned_by = ?1", [f.bob])
+    c.sql_execute("UPDATE pinned_messages SET pinned_by = ?1", &[f.bob.into()])
         .unwrap();
     assert_eq!(info_updates(c, f.room), start + 2);
-    c.execute("DELETE FROM pinned_messages", []).unwrap();
+    c.sql_execute("DELETE FROM pinned_messages", &[]).unwrap();
     assert_eq!(info_updates(c, f.room), start + 3);
     let expiry: f64 = c
-        .query_row("SELECT expiry FROM files", [], |r| r.get(0))
+        .sql_query_row("SELECT expiry FROM files", &[], |r| r.get(0))
         .unwrap();
     assert_eq!(expiry, 1000.0 + 15.0 * 86400.0);
 }
@@ -333,31 +363,28 @@ fn admin_implies_moderator() {
     let alice = f.store.user_by_id(f.alice).unwrap().unwrap();
     assert!(alice.admin && alice.moderator);
     f.store
-        .connection()
-        .execute(
+        .sql_execute(
             "UPDATE users SET moderator = FALSE WHERE id = ?1",
-            [f.alice],
+            &[f.alice.into()],
         )
         .unwrap();
     assert!(f.store.user_by_id(f.alice).unwrap().unwrap().moderator);
     f.store
-        .connection()
-        .execute(
+        .sql_execute(
             "INSERT INTO users (session_id, admin) VALUES ('05ff', TRUE)",
-            [],
+            &[],
         )
         .unwrap();
     assert_eq!(
         int(
-            f.store.connection(),
+            &f.store,
             "SELECT moderator FROM users WHERE session_id = '05ff'",
-            []
+            &[]
         ),
         1
     );
     f.store
-        .connection()
-        .execute(
+        .sql_execute(
             "INSERT INTO user_permission_overrides (room, \"user\", admin) VALUES (?1, ?2, TRUE)",
             params![f.room, f.bob],
         )
@@ -437,9 +464,9 @@ fn all_default_override_rows_are_deleted() {
     assert_eq!((o.read, o.upload), (None, Some(true)));
     // Effective permissions through the view.
     let write = int(
-        f.store.connection(),
+        &f.store,
         "SELECT write FROM user_permissions WHERE room = ?1 AND \"user\" = ?2",
-        [f.room, f.alice],
+        params![f.room, f.alice],
     );
     assert_eq!(write, 1);
 }
@@ -447,18 +474,18 @@ fn all_default_override_rows_are_deleted() {
 #[test]
 fn room_ban_removes_room_users() {
     let f = fixture();
-    let c = f.store.connection();
-    c.execute(
+    let c = &f.store;
+    c.sql_execute(
         "INSERT INTO room_users (room, \"user\") VALUES (?1, ?2), (?3, ?2)",
         params![f.room, f.bob, f.other_room],
     )
     .unwrap();
-    c.execute(
+    c.sql_execute(
         "INSERT INTO user_permission_overrides (room, \"user\") VALUES (?1, ?2)",
         params![f.room, f.bob],
     )
     .unwrap();
-    c.execute(
+    c.sql_execute(
         "UPDATE user_permission_overrides SET banned = TRUE WHERE room = ?1 AND \"user\" = ?2",
         params![f.room, f.bob],
     )
@@ -467,7 +494,7 @@ fn room_ban_removes_room_users() {
         int(
             c,
             "SELECT COUNT(*) FROM room_users WHERE room = ?1",
-            [f.room]
+            &[f.room.into()]
         ),
         0
     );
@@ -475,7 +502,7 @@ fn room_ban_removes_room_users() {
         int(
             c,
             "SELECT COUNT(*) FROM room_users WHERE room = ?1",
-            [f.other_room]
+            &[f.other_room.into()]
         ),
         1
     );
@@ -483,7 +510,7 @@ fn room_ban_removes_room_users() {
         int(
             c,
             "SELECT banned FROM user_permissions WHERE room = ?1 AND \"user\" = ?2",
-            [f.room, f.bob]
+            params![f.room, f.bob]
         ),
         1
     );
@@ -492,24 +519,24 @@ fn room_ban_removes_room_users() {
 #[test]
 fn room_image_change_and_room_deletion_expire_files() {
     let mut f = fixture();
-    let c = f.store.connection();
+    let c = &f.store;
     for path in ["a", "b"] {
-        c.execute(
+        c.sql_execute(
             "INSERT INTO files (room, size, path) VALUES (?1, 1, ?2)",
             params![f.room, path],
         )
         .unwrap();
     }
-    c.execute("UPDATE rooms SET image = 1 WHERE id = ?1", [f.room])
+    c.sql_execute("UPDATE rooms SET image = 1 WHERE id = ?1", &[f.room.into()])
         .unwrap();
-    c.execute("UPDATE rooms SET image = 2 WHERE id = ?1", [f.room])
+    c.sql_execute("UPDATE rooms SET image = 2 WHERE id = ?1", &[f.room.into()])
         .unwrap();
     let e1: Option<f64> = c
-        .query_row("SELECT expiry FROM files WHERE id = 1", [], |r| r.get(0))
+        .sql_query_row("SELECT expiry FROM files WHERE id = 1", &[], |r| r.get(0))
         .unwrap();
     assert_eq!(e1, Some(0.0));
     let m = post(c, f.room, f.alice, b"m");
-    c.execute(
+    c.sql_execute(
         "INSERT INTO message_reactions (message, reaction, \"user\") VALUES (?1, 'x', ?2)",
         params![m, f.bob],
     )
@@ -517,16 +544,16 @@ fn room_image_change_and_room_deletion_expire_files() {
     let stats = f.store.delete_room(&"LOBBY".parse().unwrap(), 0.0).unwrap();
     assert_eq!((stats.messages, stats.files), (1, 2));
     assert_eq!(stats.reactions, vec![("x".to_owned(), 1)]);
-    let c = f.store.connection();
+    let c = &f.store;
     assert_eq!(
         int(
             c,
             "SELECT COUNT(*) FROM files WHERE room IS NULL AND expiry = 0.0",
-            []
+            &[]
         ),
         2
     );
-    assert_eq!(int(c, "SELECT COUNT(*) FROM messages", []), 0);
+    assert_eq!(int(c, "SELECT COUNT(*) FROM messages", &[]), 0);
     assert_eq!(f.store.rooms().unwrap().len(), 1);
 }
 
@@ -537,12 +564,12 @@ fn room_moderators_view_prefers_room_visibility() {
     f.store
         .set_room_moderator(f.room, f.alice, Some(false), false)
         .unwrap();
-    let c = f.store.connection();
+    let c = &f.store;
     let vis = |room: i64| {
         int(
             c,
             "SELECT visible_mod FROM room_moderators WHERE room = ?1 AND \"user\" = ?2",
-            [room, f.alice],
+            params![room, f.alice],
         )
     };
     assert_eq!(vis(f.room), 0, "room-level hidden wins over global visible");

@@ -65,6 +65,7 @@ fn unblinded_id_without_blinded_user_records_needs_blinding() {
     assert_eq!(u.session_id, SESSION);
     let (abs, user): (String, i64) = s
         .connection()
+        .unwrap()
         .query_row(
             "SELECT blinded_abs, \"user\" FROM needs_blinding",
             [],
@@ -87,6 +88,7 @@ fn unblinded_id_maps_to_existing_blinded_user_of_either_sign() {
         assert_eq!(u.id, existing.id, "{blinded}");
         let rows: i64 = s
             .connection()
+            .unwrap()
             .query_row("SELECT COUNT(*) FROM needs_blinding", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 0);
@@ -100,6 +102,7 @@ fn without_blinding_ids_are_used_as_given() {
     assert_eq!(u.session_id, SESSION);
     let rows: i64 = s
         .connection()
+        .unwrap()
         .query_row("SELECT COUNT(*) FROM needs_blinding", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rows, 0);

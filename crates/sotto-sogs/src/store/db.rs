@@ -14,7 +14,7 @@ use crate::err::{Error, Result};
 
 /// One SQL value, owned: a parameter or a column of a result row.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub enum Value {
     /// SQL NULL.
     Null,
     /// An integer (booleans are stored as 0/1, as PySOGS's SQLite schema does).
@@ -65,6 +65,54 @@ impl rusqlite::ToSql for Value {
 impl From<i64> for Value {
     fn from(v: i64) -> Self {
         Value::Integer(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Real(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Integer(i64::from(v))
+    }
+}
+
+impl From<usize> for Value {
+    fn from(v: usize) -> Self {
+        i64::try_from(v).map_or(Value::Null, Value::Integer)
+    }
+}
+
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Self {
+        Value::Blob(v.to_vec())
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Value {
+    fn from(v: &[u8; N]) -> Self {
+        Value::Blob(v.to_vec())
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Blob(v)
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
     }
 }
 
@@ -195,7 +243,7 @@ macro_rules! params {
 pub(crate) use params;
 
 /// Something a column can be read as.
-pub(crate) trait FromValue: Sized {
+pub trait FromValue: Sized {
     /// Convert, or say why not.
     fn from_value(v: &Value) -> std::result::Result<Self, String>;
 }
@@ -280,7 +328,7 @@ impl<T: FromValue> FromValue for Option<T> {
 }
 
 /// A column position (the only way columns are addressed).
-pub(crate) trait ColumnIndex {
+pub trait ColumnIndex {
     /// The zero-based position.
     fn index(&self) -> usize;
 }
@@ -293,13 +341,13 @@ impl ColumnIndex for usize {
 
 /// One result row.
 #[derive(Debug)]
-pub(crate) struct Row<'a> {
+pub struct Row<'a> {
     values: &'a [Value],
 }
 
 impl Row<'_> {
     /// Column `idx` as a `T`.
-    pub(crate) fn get<I: ColumnIndex, T: FromValue>(&self, idx: I) -> Result<T> {
+    pub fn get<I: ColumnIndex, T: FromValue>(&self, idx: I) -> Result<T> {
         let idx = idx.index();
         let v = self.values.get(idx).ok_or_else(|| Error::DbValue {
             column: idx,
@@ -326,25 +374,53 @@ impl<T> OptionalExtension<T> for Result<T> {
 }
 
 /// An open database connection.
-#[derive(Debug)]
 pub(crate) enum Db {
     /// A SQLite file (or in-memory database).
     Sqlite(Connection),
+    /// A PostgreSQL server, through a worker thread (see [`pg::Worker`]).
+    Postgres(pg::Worker),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Db::Sqlite(c) => f.debug_tuple("Sqlite").field(c).finish(),
+            Db::Postgres(_) => f.write_str("Postgres"),
+        }
+    }
 }
 
 impl Db {
-    /// The SQLite connection (schema inspection is SQLite-specific).
-    pub(crate) fn sqlite(&self) -> &Connection {
+    /// The SQLite connection, if this is SQLite (schema inspection is engine-specific).
+    pub(crate) fn sqlite(&self) -> Option<&Connection> {
         match self {
-            Db::Sqlite(c) => c,
+            Db::Sqlite(c) => Some(c),
+            Db::Postgres(_) => None,
         }
     }
 
-    /// The database file, if any (for messages).
+    /// Whether this is PostgreSQL (for the few statements whose dialects differ).
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
+    /// The database file or server, for messages.
     pub(crate) fn path(&self) -> Option<&str> {
         match self {
             Db::Sqlite(c) => c.path(),
+            Db::Postgres(w) => Some(w.name()),
         }
+    }
+
+    /// Whether a table (or view) exists.
+    pub(crate) fn has_table(&self, name: &str) -> Result<bool> {
+        let sql = match self {
+            Db::Sqlite(_) => {
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1"
+            }
+            Db::Postgres(_) => "SELECT to_regclass(?1) IS NOT NULL",
+        };
+        self.query_row(sql, [name], |r| r.get(0))
     }
 
     /// Run one statement; returns the number of rows changed.
@@ -354,6 +430,7 @@ impl Db {
             Db::Sqlite(c) => Ok(c
                 .prepare_cached(sql)?
                 .execute(rusqlite::params_from_iter(values.iter()))?),
+            Db::Postgres(w) => w.execute(sql, values),
         }
     }
 
@@ -361,6 +438,7 @@ impl Db {
     pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
             Db::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Db::Postgres(w) => w.batch(sql),
         }
     }
 
@@ -379,6 +457,7 @@ impl Db {
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(rows)
             }
+            Db::Postgres(w) => w.query(sql, values.to_vec()),
         }
     }
 
@@ -399,6 +478,11 @@ impl Db {
                         .collect::<rusqlite::Result<Vec<_>>>()
                 })?
             }
+            Db::Postgres(w) => w
+                .query(sql, values)?
+                .into_iter()
+                .next()
+                .ok_or(Error::Db(rusqlite::Error::QueryReturnedNoRows))?,
         };
         f(&Row { values: &first })
     }
@@ -411,11 +495,12 @@ impl Db {
         })
     }
 
-    /// Start a write transaction (`BEGIN IMMEDIATE` on SQLite, as PySOGS); it rolls back
-    /// when dropped without [`Tx::commit`].
+    /// Start a write transaction (`BEGIN IMMEDIATE` on SQLite, `READ COMMITTED` on
+    /// PostgreSQL, as PySOGS); it rolls back when dropped without [`Tx::commit`].
     pub(crate) fn transaction(&mut self) -> Result<Tx<'_>> {
         match self {
             Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
+            Db::Postgres(w) => w.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?,
         }
         Ok(Tx {
             db: self,
@@ -423,6 +508,8 @@ impl Db {
         })
     }
 }
+
+pub(crate) mod pg;
 
 /// A query to run.
 #[derive(Debug)]

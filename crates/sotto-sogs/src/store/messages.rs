@@ -397,7 +397,7 @@ impl Store {
         )?;
         let files = tx.execute(
             "UPDATE files SET expiry = 0.0 WHERE room = ?1 AND uploader = ?2
-             AND id IS NOT (SELECT image FROM rooms WHERE id = ?1)",
+             AND id IS DISTINCT FROM (SELECT image FROM rooms WHERE id = ?1)",
             params![room_id, user_id],
         )?;
         tx.commit()?;
@@ -495,8 +495,11 @@ impl Store {
             "SELECT session_id, at FROM message_reactions r JOIN users ON r.\"user\" = users.id
              WHERE r.message = ?1 AND r.reaction = ?2 ORDER BY at, r.\"user\" LIMIT ?3",
         )?;
+        // No limit (or a negative one, which SQLite reads as none) is the largest: PostgreSQL
+        // refuses negative limits.
+        let limit = limit.filter(|l| *l >= 0).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![msg_id, reaction, limit.unwrap_or(-1)], |r| {
+            .query_map(params![msg_id, reaction, limit], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?
             .collect::<Result<_>>()?;

@@ -2,7 +2,8 @@
 //!
 //! A SQLite file with PySOGS's schema (`sogs.md` §3), opened in WAL mode with foreign keys on
 //! and a busy timeout, written with `BEGIN IMMEDIATE` as PySOGS does, so that PySOGS, this
-//! server and the `sogs` CLI can share one file.
+//! server and the `sogs` CLI can share one file; or a PostgreSQL database (`[db] url =
+//! postgresql://…`) with the same tables, views and trigger behaviour in PostgreSQL's dialect.
 
 mod access;
 mod cleanup;
@@ -26,6 +27,7 @@ use db::{Db, OptionalExtension};
 
 pub use access::{AuthOutcome, EffectivePermissions};
 pub use cleanup::{CleanupReport, Retention};
+pub use db::{ColumnIndex, FromValue, Row, Value as SqlValue};
 pub use dm::DirectMessage;
 pub use files::FileRow;
 pub use messages::{Fetch, MessageRow, NewPost, ReactionInfo, Viewer};
@@ -86,6 +88,28 @@ impl Store {
         Self::setup(Connection::open(path)?)
     }
 
+    /// Connect to a PostgreSQL database (`postgresql://user@host:port/dbname`); no schema
+    /// change yet.
+    pub fn open_postgres(url: &str) -> Result<Self> {
+        Ok(Self {
+            conn: Db::Postgres(db::pg::Worker::connect(url)?),
+        })
+    }
+
+    /// Open the database a `[db] url` names: `sqlite:///PATH` or `postgresql://…`.
+    pub fn open_url(config: &crate::config::Config) -> Result<Self> {
+        if config.db_url.starts_with("postgresql://") {
+            Self::open_postgres(&config.db_url)
+        } else {
+            Self::open(&config.sqlite_path()?)
+        }
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.conn.is_postgres()
+    }
+
     /// A private in-memory database (tests, tools).
     pub fn open_in_memory() -> Result<Self> {
         Self::setup(Connection::open_in_memory()?)
@@ -108,9 +132,9 @@ impl Store {
         })
     }
 
-    /// The raw connection, for tests and read-only inspection. Code that changes SOGS data
-    /// belongs in this module.
-    pub fn connection(&self) -> &Connection {
+    /// The raw SQLite connection (`None` on PostgreSQL), for tests and read-only
+    /// inspection. Code that changes SOGS data belongs in this module.
+    pub fn connection(&self) -> Option<&Connection> {
         self.conn.sqlite()
     }
 
@@ -118,15 +142,24 @@ impl Store {
     /// changes in one transaction, so a failure half-way leaves nothing behind. `f` must not
     /// start a transaction of its own.
     pub fn atomic<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("SAVEPOINT sotto_atomic")?;
+        // PostgreSQL has savepoints only inside a transaction; SQLite's outer SAVEPOINT is one.
+        let (begin, commit, rollback) = if self.conn.is_postgres() {
+            ("BEGIN ISOLATION LEVEL READ COMMITTED", "COMMIT", "ROLLBACK")
+        } else {
+            (
+                "SAVEPOINT sotto_atomic",
+                "RELEASE sotto_atomic",
+                "ROLLBACK TO sotto_atomic; RELEASE sotto_atomic",
+            )
+        };
+        self.conn.execute_batch(begin)?;
         match f(self) {
             Ok(v) => {
-                self.conn.execute_batch("RELEASE sotto_atomic")?;
+                self.conn.execute_batch(commit)?;
                 Ok(v)
             }
             Err(e) => {
-                self.conn
-                    .execute_batch("ROLLBACK TO sotto_atomic; RELEASE sotto_atomic")?;
+                self.conn.execute_batch(rollback)?;
                 Err(e)
             }
         }
@@ -139,7 +172,7 @@ impl Store {
 
     /// Inspect the schema without changing it.
     pub fn schema_state(&self) -> Result<SchemaState> {
-        if schema::has_table(self.conn.sqlite(), "sotto_migrations")? {
+        if self.conn.has_table("sotto_migrations")? {
             let found: i64 = self.conn.query_row(
                 "SELECT COALESCE(MAX(version), 0) FROM sotto_migrations",
                 [],
@@ -162,8 +195,12 @@ impl Store {
                 SchemaState::Pending(pending)
             });
         }
-        if schema::has_table(self.conn.sqlite(), "messages")? {
-            let diffs = schema::differences(self.conn.sqlite(), schema::PYSOGS_VERSION)?;
+        if self.conn.has_table("messages")? {
+            let diffs = match self.conn.sqlite() {
+                Some(c) => schema::differences(c, schema::PYSOGS_VERSION)?,
+                // PySOGS's PostgreSQL schema is not compared object by object (yet).
+                None => vec!["a PostgreSQL database not created by this server".to_owned()],
+            };
             // Our later migrations (none yet) would still be pending on an adopted database.
             return Ok(if !diffs.is_empty() {
                 SchemaState::OldPysogs(diffs)
@@ -225,15 +262,20 @@ impl Store {
 
     /// Apply every migration newer than the recorded version, all in one transaction.
     fn apply_pending(&mut self) -> Result<()> {
+        let pg = self.conn.is_postgres();
         let tx = self.write()?;
-        tx.execute_batch(schema::MIGRATIONS_TABLE_SQL)?;
+        tx.execute_batch(if pg {
+            schema::PG_MIGRATIONS_TABLE_SQL
+        } else {
+            schema::MIGRATIONS_TABLE_SQL
+        })?;
         let done: i64 = tx.query_row(
             "SELECT COALESCE(MAX(version), 0) FROM sotto_migrations",
             [],
             |r| r.get(0),
         )?;
         for m in schema::MIGRATIONS.iter().filter(|m| m.version > done) {
-            tx.execute_batch(m.sql)?;
+            tx.execute_batch(if pg { m.pg_sql } else { m.sql })?;
             tx.execute(
                 "INSERT INTO sotto_migrations (version, name, how) VALUES (?1, ?2, 'applied')",
                 db::params![m.version, m.name],
@@ -245,13 +287,16 @@ impl Store {
 
     /// Record a matching PySOGS database as being at the PySOGS-equivalent version.
     fn adopt_if_unrecorded(&mut self) -> Result<()> {
-        if schema::has_table(self.conn.sqlite(), "sotto_migrations")?
-            || !schema::has_table(self.conn.sqlite(), "messages")?
-        {
+        if self.conn.has_table("sotto_migrations")? || !self.conn.has_table("messages")? {
             return Ok(());
         }
+        let pg = self.conn.is_postgres();
         let tx = self.write()?;
-        tx.execute_batch(schema::MIGRATIONS_TABLE_SQL)?;
+        tx.execute_batch(if pg {
+            schema::PG_MIGRATIONS_TABLE_SQL
+        } else {
+            schema::MIGRATIONS_TABLE_SQL
+        })?;
         for m in schema::MIGRATIONS
             .iter()
             .filter(|m| m.version <= schema::PYSOGS_VERSION)
@@ -267,7 +312,7 @@ impl Store {
 
     /// The recorded schema version (0 if none).
     pub fn schema_version(&self) -> Result<i64> {
-        if !schema::has_table(self.conn.sqlite(), "sotto_migrations")? {
+        if !self.conn.has_table("sotto_migrations")? {
             return Ok(0);
         }
         self.conn.query_row(
@@ -275,6 +320,21 @@ impl Store {
             [],
             |r| r.get(0),
         )
+    }
+
+    /// Run one statement of any SQL (tests, tools): `?N` placeholders, on either engine.
+    pub fn sql_execute(&self, sql: &str, params: &[SqlValue]) -> Result<usize> {
+        self.conn.execute(sql, params.to_vec())
+    }
+
+    /// The first row of any query through `f` (tests, tools); an error if there is none.
+    pub fn sql_query_row<T>(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.conn.query_row(sql, params.to_vec(), f)
     }
 
     /// Whether the database has any room (used to skip work on empty servers).

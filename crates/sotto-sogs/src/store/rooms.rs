@@ -278,13 +278,13 @@ impl Store {
     /// Counts for one room at time `now` (unix seconds).
     pub fn room_stats(&self, room_id: i64, now: f64) -> Result<RoomStats> {
         let (messages, message_bytes) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(data_size), 0) FROM messages
+            "SELECT COUNT(*), CAST(COALESCE(SUM(data_size), 0) AS BIGINT) FROM messages
              WHERE room = ?1 AND data IS NOT NULL AND NOT filtered",
             [room_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let (files, file_bytes) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files WHERE room = ?1",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files WHERE room = ?1",
             [room_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

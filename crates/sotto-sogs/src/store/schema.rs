@@ -19,6 +19,8 @@ pub(crate) struct Migration {
     pub(crate) name: &'static str,
     /// The SQL, run in one transaction.
     pub(crate) sql: &'static str,
+    /// The same change in PostgreSQL's dialect.
+    pub(crate) pg_sql: &'static str,
 }
 
 /// Every migration, oldest first.
@@ -26,6 +28,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     name: "pysogs_schema",
     sql: include_str!("../../migrations/0001_pysogs_schema.sql"),
+    pg_sql: include_str!("../../migrations/postgresql/0001_pysogs_schema.sql"),
 }];
 
 /// The schema version of the newest migration.
@@ -44,15 +47,14 @@ CREATE TABLE IF NOT EXISTS sotto_migrations (
     at FLOAT NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)
 )";
 
-/// Whether a table exists.
-pub(crate) fn has_table(conn: &Connection, name: &str) -> Result<bool> {
-    let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-        [name],
-        |r| r.get(0),
-    )?;
-    Ok(n > 0)
-}
+/// [`MIGRATIONS_TABLE_SQL`] for PostgreSQL.
+pub(crate) const PG_MIGRATIONS_TABLE_SQL: &str = "
+CREATE TABLE IF NOT EXISTS sotto_migrations (
+    version BIGINT NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    how TEXT NOT NULL CHECK(how IN ('applied', 'adopted')),
+    at FLOAT NOT NULL DEFAULT (EXTRACT(EPOCH FROM NOW()))
+)";
 
 /// SQLite's type affinity of a declared column type (sqlite.org datatype3 §3.1): PySOGS's
 /// upgrades declare e.g. BIGINT where a fresh schema says INTEGER, which is the same column.

@@ -121,6 +121,51 @@ pub fn sign(
     sign_request(user.signer(), server, method, &path, query, body, nonce, ts)
 }
 
+/// Set to `postgresql` to run the harness's servers on PostgreSQL (`scripts/test` does so for
+/// the API tests when `SOGS_TEST_PG_URL` names a database).
+pub const BACKEND_VAR: &str = "SOGS_TEST_DB";
+/// The PostgreSQL database the tests may use: `postgresql://user@host:port/dbname`.
+pub const PG_URL_VAR: &str = "SOGS_TEST_PG_URL";
+
+/// The PostgreSQL URL when the harness must use PostgreSQL.
+pub fn pg_backend() -> Option<String> {
+    if std::env::var(BACKEND_VAR).ok()?.as_str() != "postgresql" {
+        return None;
+    }
+    Some(
+        std::env::var(PG_URL_VAR)
+            .unwrap_or_else(|_| panic!("{BACKEND_VAR}=postgresql needs {PG_URL_VAR}")),
+    )
+}
+
+/// A URL for a new, empty schema of the database `base` names, so that tests running at once
+/// do not meet. The `citext` extension is created in `public` (kept on the search path).
+pub fn fresh_pg_schema(base: &str) -> String {
+    let schema = format!("t{}", hex::encode(nonce()));
+    let owned = (base.to_owned(), schema.clone());
+    // The synchronous client may not run inside a test's async runtime: use a thread.
+    std::thread::spawn(move || {
+        let (base, schema) = owned;
+        let mut client = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+        // Tests run in parallel processes: a concurrent CREATE EXTENSION may fail once.
+        const ATTEMPTS: usize = 5;
+        for attempt in 1..=ATTEMPTS {
+            match client.batch_execute("CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public") {
+                Ok(()) => break,
+                Err(e) if attempt == ATTEMPTS => panic!("CREATE EXTENSION citext: {e}"),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        }
+        client
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-csearch_path%3D{schema}%2Cpublic")
+}
+
 impl Server {
     /// A fresh server requiring blinded IDs, rate limit on.
     pub fn new() -> Self {
@@ -136,9 +181,12 @@ impl Server {
             uploads_dir: dir.path().join("uploads"),
             ..Config::default()
         };
+        if let Some(base) = pg_backend() {
+            config.db_url = fresh_pg_schema(&base);
+        }
         f(&mut config);
         let keys = ServerKeys::generate();
-        let mut store = Store::open(&config.sqlite_path().unwrap()).unwrap();
+        let mut store = Store::open_url(&config).unwrap();
         store
             .initialize(InitMode {
                 create: Some(true),
