@@ -52,6 +52,10 @@ const LOG_LEVELS: [&str; 6] = ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", 
 pub struct Config {
     /// `[db] url`: `sqlite:///PATH` or `postgresql://user@host:port/dbname`.
     pub db_url: String,
+    /// `[db] synchronous` (Sotto only): `full` syncs SQLite's journal at every commit, so even
+    /// a power loss keeps every acknowledged write; `normal` (default) syncs at checkpoints:
+    /// a process crash loses nothing, a power loss may drop the last commits.
+    pub db_sync_full: bool,
     /// `[crypto] key_file`: the 32-byte X25519 private key.
     pub key_file: PathBuf,
     /// `[net] base_url`: scheme and host of join URLs.
@@ -156,6 +160,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             db_url: DEFAULT_DB_URL.to_owned(),
+            db_sync_full: false,
             key_file: PathBuf::from(DEFAULT_KEY_FILE),
             base_url: DEFAULT_BASE_URL.to_owned(),
             omq_listen: vec![DEFAULT_OMQ_LISTEN.to_owned()],
@@ -397,6 +402,13 @@ impl Config {
     fn option(&mut self, e: &Entry<'_>) -> Result<()> {
         match (e.section, e.key) {
             ("db", "url") => self.db_url = e.url(&["sqlite", "postgresql"])?,
+            ("db", "synchronous") => {
+                self.db_sync_full = match e.value.to_ascii_lowercase().as_str() {
+                    "full" => true,
+                    "normal" => false,
+                    _ => return Err(e.bad("expected full or normal")),
+                }
+            }
             ("crypto", "key_file") => self.key_file = PathBuf::from(e.value),
             ("net", "base_url") => self.base_url = e.url(&["http", "https"])?,
             ("net", "omq_listen") => {

@@ -188,3 +188,23 @@ fn file_errors() {
     std::fs::write(&path, "[net]\nbase_url = https://x.y\n").unwrap();
     assert_eq!(Config::from_file(&path).unwrap().base_url, "https://x.y");
 }
+
+#[test]
+fn db_synchronous_full_or_normal() {
+    assert!(!Config::default().db_sync_full);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sogs.db");
+    let level = |ini: &str| {
+        let c = Config::from_ini_str(&format!("[db]\nurl = sqlite:///{}\n{ini}", db.display()))
+            .unwrap();
+        let store = sotto_sogs::store::Store::open_url(&c).unwrap();
+        let conn = store.connection().unwrap();
+        conn.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    // SQLite's numbers: 1 = NORMAL, 2 = FULL.
+    assert_eq!(level(""), 1);
+    assert_eq!(level("synchronous = normal\n"), 1);
+    assert_eq!(level("synchronous = FULL\n"), 2);
+    bad("[db]\nsynchronous = off\n", "db", "synchronous");
+}

@@ -101,7 +101,13 @@ impl Store {
         if config.db_url.starts_with("postgresql://") {
             Self::open_postgres(&config.db_url)
         } else {
-            Self::open(&config.sqlite_path()?)
+            let store = Self::open(&config.sqlite_path()?)?;
+            if config.db_sync_full {
+                if let Some(conn) = store.conn.sqlite() {
+                    conn.pragma_update(None, "synchronous", "FULL")?;
+                }
+            }
+            Ok(store)
         }
     }
 
