@@ -196,3 +196,65 @@ fn sogs_cli_uses_a_postgresql_url() {
     assert!(out.contains("Name: The Lobby"), "{out}");
     assert!(out.contains("Messages: 0 (0.0 MB)"), "{out}");
 }
+
+/// The backend's process id, to end the session from outside as a server restart would.
+fn backend_pid(store: &Store) -> i64 {
+    store
+        .sql_query_row("SELECT pg_backend_pid()::BIGINT", &[], |r| r.get(0))
+        .unwrap()
+}
+
+fn terminate(base: &str, pid: i64) {
+    let admin = Store::open_postgres(base).unwrap();
+    let ended: bool = admin
+        .sql_query_row("SELECT pg_terminate_backend(?1::INT)", &[pid.into()], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(ended);
+}
+
+#[test]
+fn a_lost_connection_is_reopened_and_never_half_commits() {
+    let Some(base) = base_url() else { return };
+    let url = common::fresh_pg_schema(&base);
+    let mut store = Store::open_postgres(&url).unwrap();
+    store.initialize(CREATE).unwrap();
+    store.add_room(&token("lobby"), "Lobby", None).unwrap();
+
+    // Outside a transaction: the next read reconnects and succeeds.
+    let first = backend_pid(&store);
+    terminate(&base, first);
+    assert!(store.room(&token("lobby")).unwrap().is_some());
+    assert_ne!(backend_pid(&store), first);
+
+    // Inside a transaction: everything up to the end of the transaction fails, COMMIT
+    // included, and nothing of it is kept; then the store works again.
+    let pid = backend_pid(&store);
+    let rename = "UPDATE rooms SET name = 'Renamed' WHERE token = 'lobby'";
+    let outcome = store.atomic(|s| {
+        s.sql_execute(rename, &[])?;
+        terminate(&base, pid);
+        s.sql_execute(rename, &[])
+    });
+    assert!(outcome.is_err());
+    let name: String = store
+        .sql_query_row("SELECT name FROM rooms WHERE token = 'lobby'", &[], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(name, "Lobby");
+
+    // A COMMIT on a connection lost after the last change reports failure, keeps nothing.
+    let pid = backend_pid(&store);
+    let outcome = store.atomic(|s| {
+        s.sql_execute(rename, &[])?;
+        terminate(&base, pid);
+        Ok(())
+    });
+    assert!(outcome.is_err());
+    assert_eq!(
+        store.room(&token("lobby")).unwrap().map(|r| r.name),
+        Some("Lobby".to_owned())
+    );
+}

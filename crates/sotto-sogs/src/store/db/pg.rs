@@ -177,10 +177,7 @@ enum Reply {
     Rows(Vec<Vec<Value>>),
 }
 
-type Job = (
-    Request,
-    mpsc::Sender<std::result::Result<Reply, postgres::Error>>,
-);
+type Job = (Request, mpsc::Sender<Result<Reply>>);
 
 /// The thread that owns the connection.
 pub(crate) struct Worker {
@@ -188,30 +185,179 @@ pub(crate) struct Worker {
     name: String,
 }
 
-fn serve(mut client: Client, jobs: &mpsc::Receiver<Job>) {
-    while let Ok((request, reply)) = jobs.recv() {
-        let answer = match request {
+/// Prepared statements kept by the worker (as the SQLite connection's cache).
+const STATEMENT_CACHE: usize = 512;
+
+/// The connection and what lives and dies with it.
+struct Conn {
+    url: String,
+    client: Client,
+    statements: std::collections::HashMap<String, postgres::Statement>,
+    /// Inside a transaction the store opened: a lost connection then fails every request
+    /// until the store ends the transaction, so that no part of it is taken for committed.
+    in_transaction: bool,
+    /// The connection was lost inside a transaction: refuse until ROLLBACK/COMMIT.
+    broken_transaction: bool,
+}
+
+impl Conn {
+    /// A fresh connection when the old one has closed (the server restarted, an
+    /// administrator ended the session): outside a transaction, the store carries on.
+    fn ensure_open(&mut self) -> Result<()> {
+        if !self.client.is_closed() {
+            return Ok(());
+        }
+        self.statements.clear();
+        if self.in_transaction {
+            self.broken_transaction = true;
+            return Err(Error::PgWorker(
+                "the connection was lost inside a transaction; it is rolled back".into(),
+            ));
+        }
+        self.reconnect()
+    }
+
+    fn reconnect(&mut self) -> Result<()> {
+        tracing::warn!("postgresql connection lost; reconnecting");
+        self.statements.clear();
+        self.client = Client::connect(&self.url, NoTls)?;
+        Ok(())
+    }
+
+    fn statement(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<postgres::Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query_once(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Vec<postgres::Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query(&statement, params)
+    }
+
+    fn execute_once(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<u64, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.execute(&statement, params)
+    }
+
+    /// After a failed request: whether the connection is gone (and, inside a transaction,
+    /// the transaction with it).
+    fn lost(&mut self, e: &postgres::Error) -> bool {
+        let lost = e.is_closed()
+            || self.client.is_closed()
+            || e.as_db_error().is_some_and(|d| d.severity() == "FATAL")
+            || e.source().is_some_and(|s| s.is::<std::io::Error>());
+        if lost && self.in_transaction {
+            self.broken_transaction = true;
+        }
+        lost
+    }
+
+    fn run(&mut self, request: Request) -> Result<Reply> {
+        if let Request::Batch(sql) = &request {
+            // The store's own transaction statements (savepoints are not ends).
+            let statement = sql.trim().trim_end_matches(';').to_ascii_uppercase();
+            let begins = statement.starts_with("BEGIN");
+            let ends = statement == "COMMIT" || statement == "ROLLBACK";
+            if ends && self.in_transaction && (self.broken_transaction || self.client.is_closed()) {
+                // The server ended the transaction with the connection: a ROLLBACK has
+                // nothing left to do, a COMMIT must not report success. The next request
+                // reconnects.
+                self.in_transaction = false;
+                self.broken_transaction = false;
+                self.statements.clear();
+                return if statement == "COMMIT" {
+                    Err(Error::PgWorker(
+                        "the connection was lost inside the transaction: nothing committed".into(),
+                    ))
+                } else {
+                    Ok(Reply::Done)
+                };
+            }
+            if self.broken_transaction {
+                return Err(Error::PgWorker(
+                    "the connection was lost inside a transaction".into(),
+                ));
+            }
+            self.ensure_open()?;
+            let done = self.client.batch_execute(sql);
+            if begins && done.is_ok() {
+                self.in_transaction = true;
+            } else if ends {
+                self.in_transaction = false;
+            }
+            return Ok(done.map(|()| Reply::Done)?);
+        }
+        if self.broken_transaction {
+            return Err(Error::PgWorker(
+                "the connection was lost inside a transaction".into(),
+            ));
+        }
+        self.ensure_open()?;
+        match request {
             Request::Execute(sql, values) => {
                 let params: Vec<&(dyn ToSql + Sync)> =
                     values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                client.execute(sql.as_str(), &params).map(Reply::Changed)
+                match self.execute_once(&sql, &params) {
+                    Ok(n) => Ok(Reply::Changed(n)),
+                    Err(e) => {
+                        // A write is not repeated: it may have been applied before the
+                        // connection went. The next request gets a new connection.
+                        if self.lost(&e) && !self.in_transaction {
+                            let _ = self.reconnect();
+                        }
+                        Err(e.into())
+                    }
+                }
             }
-            Request::Batch(sql) => client.batch_execute(&sql).map(|()| Reply::Done),
             Request::Query(sql, values) => {
                 let params: Vec<&(dyn ToSql + Sync)> =
                     values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                client.query(sql.as_str(), &params).and_then(|rows| {
+                let rows = match self.query_once(&sql, &params) {
+                    Ok(rows) => rows,
+                    // A read that found the connection gone (the server restarted since the
+                    // last request) is safe to run again once, on a new connection.
+                    Err(e) if self.lost(&e) && !self.in_transaction => {
+                        self.reconnect()?;
+                        self.query_once(&sql, &params)?
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                Ok(Reply::Rows(
                     rows.iter()
                         .map(|row| {
                             (0..row.len())
                                 .map(|i| row.try_get::<_, Value>(i))
                                 .collect::<std::result::Result<Vec<_>, _>>()
                         })
-                        .collect::<std::result::Result<Vec<_>, _>>()
-                        .map(Reply::Rows)
-                })
+                        .collect::<std::result::Result<Vec<_>, _>>()?,
+                ))
             }
-        };
+            Request::Batch(_) => Err(Error::PgWorker("unexpected request".into())),
+        }
+    }
+}
+
+fn serve(mut conn: Conn, jobs: &mpsc::Receiver<Job>) {
+    while let Ok((request, reply)) = jobs.recv() {
+        let answer = conn.run(request);
         if let Err(e) = &answer {
             tracing::debug!("postgresql: {e}");
         }
@@ -242,7 +388,14 @@ impl Worker {
             .spawn(move || match Client::connect(&owned_url, NoTls) {
                 Ok(client) => {
                     let _ = ready_tx.send(Ok(()));
-                    serve(client, &job_rx);
+                    let conn = Conn {
+                        url: owned_url,
+                        client,
+                        statements: std::collections::HashMap::new(),
+                        in_transaction: false,
+                        broken_transaction: false,
+                    };
+                    serve(conn, &job_rx);
                 }
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -268,9 +421,8 @@ impl Worker {
         self.jobs
             .send((request, tx))
             .map_err(|_| Error::PgWorker("the connection thread ended".into()))?;
-        Ok(rx
-            .recv()
-            .map_err(|_| Error::PgWorker("the connection thread ended".into()))??)
+        rx.recv()
+            .map_err(|_| Error::PgWorker("the connection thread ended".into()))?
     }
 
     pub(crate) fn execute(&self, sql: &str, values: Vec<Value>) -> Result<usize> {
