@@ -1,7 +1,7 @@
 //! The Sotto-only admin actions of the `sogs` command: automation API tokens and server-wide
-//! bans (issue #9). Each prints what it did; errors come back as one line for `Error: …`.
+//! bans (issue #9). Each returns the text to print (the CLI writes it); errors come back as one line for `Error: …`.
 
-use std::io::Write as _;
+use std::fmt::Write as _;
 
 use rand_core::{OsRng, RngCore};
 use sotto_crypto::blinding::BlindedKeyPair;
@@ -13,19 +13,13 @@ use crate::ids::{AccountId, RoomToken};
 use crate::keys::ServerKeys;
 use crate::store::{ApiToken, Store, User};
 
-type Outcome = Result<(), String>;
+/// What an action prints (for the CLI to write), or its one-line error.
+type Outcome = Result<String, String>;
 
-/// `writeln!` to stdout: a reader that closed the pipe (`sogs --list-bans | head`) ends the
-/// action quietly, where `println!` would panic.
+/// `writeln!` into the action's output text (writing to a `String` cannot fail).
 macro_rules! say {
-    ($($arg:tt)*) => {
-        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
-            return if e.kind() == std::io::ErrorKind::BrokenPipe {
-                Ok(())
-            } else {
-                Err(format!("cannot write output: {e}"))
-            };
-        }
+    ($out:ident, $($arg:tt)*) => {
+        let _ = writeln!($out, $($arg)*);
     };
 }
 
@@ -45,6 +39,7 @@ pub(crate) fn add_api_token(
     admin: bool,
     rooms: &[String],
 ) -> Outcome {
+    let mut out = String::new();
     if name.trim().is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
         return Err(format!(
             "an API token name must have 1 to {MAX_TOKEN_NAME_CHARS} characters"
@@ -85,10 +80,13 @@ pub(crate) fn add_api_token(
         Some(list) => format!("rooms {}", list.join(", ")),
     };
     let kind = if admin { "admin" } else { "room" };
-    say!("Created {kind} API token '{name}' for {scope}.");
-    say!("Store it now: it is shown only once. Use it as 'Authorization: Bearer TOKEN'.");
-    say!("{token}");
-    Ok(())
+    say!(out, "Created {kind} API token '{name}' for {scope}.");
+    say!(
+        out,
+        "Store it now: it is shown only once. Use it as 'Authorization: Bearer TOKEN'."
+    );
+    say!(out, "{token}");
+    Ok(out)
 }
 
 /// Longest token name (it is also the bot's display name; Session limits those to 100
@@ -97,9 +95,10 @@ const MAX_TOKEN_NAME_CHARS: usize = 64;
 
 /// `--revoke-api-token NAME`.
 pub(crate) fn revoke_api_token(store: &mut Store, name: &str) -> Outcome {
+    let mut out = String::new();
     if store.revoke_api_token(name, now()).map_err(db)? {
-        say!("Revoked API token '{name}'.");
-        Ok(())
+        say!(out, "Revoked API token '{name}'.");
+        Ok(out)
     } else {
         Err(format!("no live API token named '{name}'"))
     }
@@ -120,9 +119,10 @@ fn bot_id(token: &ApiToken, keys: &ServerKeys, blind: bool) -> String {
 
 /// `--list-api-tokens`.
 pub(crate) fn list_api_tokens(store: &Store, keys: &ServerKeys, blind: bool) -> Outcome {
+    let mut out = String::new();
     let tokens = store.api_tokens().map_err(db)?;
     if tokens.is_empty() {
-        say!("No API tokens.");
+        say!(out, "No API tokens.");
     }
     for t in &tokens {
         let scope = match &t.rooms {
@@ -134,6 +134,7 @@ pub(crate) fn list_api_tokens(store: &Store, keys: &ServerKeys, blind: bool) -> 
             None => "live".to_owned(),
         };
         say!(
+            out,
             "{} ({}, {scope}, {state}); created {:.0}; posts as {}",
             t.name,
             if t.admin { "admin" } else { "not admin" },
@@ -141,11 +142,21 @@ pub(crate) fn list_api_tokens(store: &Store, keys: &ServerKeys, blind: bool) -> 
             bot_id(t, keys, blind)
         );
     }
-    Ok(())
+    Ok(out)
 }
 
 fn parse_id(id: &str) -> Result<AccountId, String> {
     id.parse().map_err(|e: crate::Error| e.to_string())
+}
+
+/// Add the row of `id` as written (a `05` user seen before blinding) unless `users` has it.
+fn add_own_row(store: &Store, id: &AccountId, users: &mut Vec<User>) -> Result<(), String> {
+    if let Some(u) = store.user_by_session_id(&id.to_string()).map_err(db)? {
+        if users.iter().all(|x| x.id != u.id) {
+            users.push(u);
+        }
+    }
+    Ok(())
 }
 
 /// The rows a ban of `id` covers: the resolved account and the `05` row if both exist.
@@ -156,11 +167,7 @@ fn ban_rows(
 ) -> Result<Vec<User>, String> {
     let main = store.resolve_account(id, server).map_err(db)?;
     let mut users = vec![main];
-    if let Some(u) = store.user_by_session_id(&id.to_string()).map_err(db)? {
-        if users.iter().all(|x| x.id != u.id) {
-            users.push(u);
-        }
-    }
+    add_own_row(store, id, &mut users)?;
     Ok(users)
 }
 
@@ -171,6 +178,7 @@ pub(crate) fn ban_global(
     server: Option<&X25519PublicKey>,
     purge: bool,
 ) -> Outcome {
+    let mut out = String::new();
     let id = parse_id(id)?;
     let users = ban_rows(store, &id, server)?;
     if users.iter().any(|u| u.moderator || u.admin) {
@@ -180,11 +188,11 @@ pub(crate) fn ban_global(
     }
     let deleted =
         crate::api::automation::global_ban_users(store, &users, None, purge).map_err(db)?;
-    say!("Banned {id} from the whole server.");
+    say!(out, "Banned {id} from the whole server.");
     if purge {
-        say!("Deleted {deleted} of their messages.");
+        say!(out, "Deleted {deleted} of their messages.");
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `--unban-global ID`.
@@ -193,6 +201,7 @@ pub(crate) fn unban_global(
     id: &str,
     server: Option<&X25519PublicKey>,
 ) -> Outcome {
+    let mut out = String::new();
     let id = parse_id(id)?;
     let blinded = match (&id, server) {
         (AccountId::Unblinded(sid), Some(server)) => {
@@ -207,11 +216,7 @@ pub(crate) fn unban_global(
         .map_err(db)?
         .into_iter()
         .collect();
-    if let Some(u) = store.user_by_session_id(&id.to_string()).map_err(db)? {
-        if users.iter().all(|x| x.id != u.id) {
-            users.push(u);
-        }
-    }
+    add_own_row(store, &id, &mut users)?;
     let banned: Vec<&User> = users.iter().filter(|u| u.banned).collect();
     if banned.is_empty() {
         return Err(format!("{id} is not banned server-wide"));
@@ -219,31 +224,33 @@ pub(crate) fn unban_global(
     for u in banned {
         store.unban_globally(u.id).map_err(db)?;
     }
-    say!("Unbanned {id}.");
-    Ok(())
+    say!(out, "Unbanned {id}.");
+    Ok(out)
 }
 
 /// `--list-bans`: server-wide bans, then room bans.
 pub(crate) fn list_bans(store: &Store) -> Outcome {
+    let mut out = String::new();
     let global = store.bans(None).map_err(db)?;
     let rooms = store.all_room_bans().map_err(db)?;
     if global.is_empty() && rooms.is_empty() {
-        say!("No bans.");
+        say!(out, "No bans.");
     }
     let until = |u: Option<f64>| match u {
         Some(t) => format!(" (until {t:.0})"),
         None => String::new(),
     };
     for b in &global {
-        say!("{} server-wide{}", b.session_id, until(b.until));
+        say!(out, "{} server-wide{}", b.session_id, until(b.until));
     }
     for b in &rooms {
         say!(
+            out,
             "{} in {}{}",
             b.session_id,
             b.room.as_deref().unwrap_or("?"),
             until(b.until)
         );
     }
-    Ok(())
+    Ok(out)
 }

@@ -401,20 +401,37 @@ fn run(cli: Cli) -> Result<(), Fail> {
             cx.print_room(room)?;
         }
     } else if let Some(name) = &args.add_api_token {
-        crate::admin::add_api_token(&mut cx.store, name, args.admin, &args.rooms).map_err(fail)?;
+        out!(
+            "{}",
+            crate::admin::add_api_token(&mut cx.store, name, args.admin, &args.rooms)
+                .map_err(fail)?
+        );
     } else if let Some(name) = &args.revoke_api_token {
-        crate::admin::revoke_api_token(&mut cx.store, name).map_err(fail)?;
+        out!(
+            "{}",
+            crate::admin::revoke_api_token(&mut cx.store, name).map_err(fail)?
+        );
     } else if args.list_api_tokens {
-        crate::admin::list_api_tokens(&cx.store, &cx.keys, cx.config.require_blind_keys)
-            .map_err(fail)?;
+        out!(
+            "{}",
+            crate::admin::list_api_tokens(&cx.store, &cx.keys, cx.config.require_blind_keys)
+                .map_err(fail)?
+        );
     } else if let Some(id) = &args.ban_global {
         let server = cx.blinding_server();
-        crate::admin::ban_global(&mut cx.store, id, server.as_ref(), args.purge).map_err(fail)?;
+        out!(
+            "{}",
+            crate::admin::ban_global(&mut cx.store, id, server.as_ref(), args.purge)
+                .map_err(fail)?
+        );
     } else if let Some(id) = &args.unban_global {
         let server = cx.blinding_server();
-        crate::admin::unban_global(&mut cx.store, id, server.as_ref()).map_err(fail)?;
+        out!(
+            "{}",
+            crate::admin::unban_global(&mut cx.store, id, server.as_ref()).map_err(fail)?
+        );
     } else if args.list_bans {
-        crate::admin::list_bans(&cx.store).map_err(fail)?;
+        out!("{}", crate::admin::list_bans(&cx.store).map_err(fail)?);
     } else if args.list_global_mods {
         let mods = cx.store.global_moderators()?;
         outln!(
