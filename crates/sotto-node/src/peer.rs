@@ -117,26 +117,12 @@ pub fn is_recursive_method(method: &str) -> bool {
     )
 }
 
-/// Whether a client request body must be replicated: a recursive method, or a batch or sequence
-/// holding one.
-pub fn needs_replication(body: &[u8]) -> bool {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return false;
-    };
-    match v.get("method").and_then(Value::as_str) {
-        Some("batch" | "sequence") => v
-            .get("params")
-            .and_then(|p| p.get("requests"))
-            .and_then(Value::as_array)
-            .is_some_and(|subs| {
-                subs.iter().any(|r| {
-                    r.get("method")
-                        .and_then(Value::as_str)
-                        .is_some_and(is_recursive_method)
-                })
-            }),
-        Some(m) => is_recursive_method(m),
-        None => false,
+/// Whether a client request changes data, and so must run on every swarm member: a recursive
+/// method, or a batch or sequence holding one. Every other method only reads.
+pub fn needs_replication(req: &Request) -> bool {
+    match req {
+        Request::Batch(subs) | Request::Sequence(subs) => subs.iter().any(needs_replication),
+        single => is_recursive_method(single.method()),
     }
 }
 
@@ -155,7 +141,8 @@ pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, 
     // Reads are short (an indexed SQLite read on a reader connection, at most a signature
     // check): run them here rather than pay two thread hand-offs. Writes may wait for an
     // fsync, so they go to the blocking pool.
-    let local = if is_read_only(&req) {
+    let changes_data = needs_replication(&req);
+    let local = if !changes_data {
         Ok(node.handle_request(&req, now))
     } else {
         let node = Arc::clone(node);
@@ -165,7 +152,7 @@ pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, 
         Ok(reply) => {
             let replicate = matches!(reply.status, 200 | 404)
                 && !node.view().is_standalone()
-                && needs_replication(&body);
+                && changes_data;
             if replicate {
                 peers.replicate(&body, reply, now).await
             } else {
@@ -179,19 +166,6 @@ pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, 
                 body: Body::Text("request failed".into()),
             }
         }
-    }
-}
-
-/// Whether `req` only reads (and so never waits for the writer's lock or an fsync).
-fn is_read_only(req: &Request) -> bool {
-    match req {
-        Request::Retrieve(_)
-        | Request::GetExpiries(_)
-        | Request::GetSwarm(_)
-        | Request::Info
-        | Request::GetServiceNodes { .. } => true,
-        Request::Batch(subs) | Request::Sequence(subs) => subs.iter().all(is_read_only),
-        _ => false,
     }
 }
 
