@@ -270,8 +270,6 @@ fn read_static_nodes(path: &std::path::Path) -> anyhow::Result<Vec<sotto_rpc::no
     sotto_rpc::nodes::parse_node_list(&json).with_context(|| format!("in {}", path.display()))
 }
 
-/// Re-read the static node list whenever the file changes, so that nodes started together can
-/// learn each other's addresses after they are bound. A broken file keeps the previous list.
 /// What tells one version of a file from the next: modification time (coarse on some file
 /// systems), length, and on Unix the inode (a write by rename makes a new one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,6 +292,9 @@ fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
     })
 }
 
+/// Re-read the static node list whenever the file changes (from the version stamped `loaded`),
+/// so that nodes started together can learn each other's addresses after they are bound. A
+/// broken file keeps the previous list.
 async fn watch_static_nodes(
     path: std::path::PathBuf,
     directory: Arc<Directory>,
