@@ -150,9 +150,8 @@ pub async fn handle_client(node: &Arc<Node>, peers: &PeerClient, body: Vec<u8>, 
     };
     match local {
         Ok(reply) => {
-            let replicate = matches!(reply.status, 200 | 404)
-                && !node.view().is_standalone()
-                && changes_data;
+            let replicate =
+                matches!(reply.status, 200 | 404) && !node.view().is_standalone() && changes_data;
             if replicate {
                 peers.replicate(&body, reply, now).await
             } else {

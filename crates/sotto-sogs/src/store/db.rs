@@ -373,6 +373,13 @@ impl<T> OptionalExtension<T> for Result<T> {
     }
 }
 
+/// The first `width` columns of a SQLite row, owned.
+fn owned_row(row: &rusqlite::Row<'_>, width: usize) -> rusqlite::Result<Vec<Value>> {
+    (0..width)
+        .map(|i| row.get_ref(i).map(Value::from_sqlite))
+        .collect()
+}
+
 /// An open database connection.
 pub(crate) enum Db {
     /// A SQLite file (or in-memory database).
@@ -450,9 +457,7 @@ impl Db {
                 let width = stmt.column_count();
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(values.iter()), |r| {
-                        (0..width)
-                            .map(|i| r.get_ref(i).map(Value::from_sqlite))
-                            .collect::<rusqlite::Result<Vec<_>>>()
+                        owned_row(r, width)
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(rows)
@@ -473,9 +478,7 @@ impl Db {
                 let mut stmt = c.prepare_cached(sql)?;
                 let width = stmt.column_count();
                 stmt.query_row(rusqlite::params_from_iter(values.iter()), |r| {
-                    (0..width)
-                        .map(|i| r.get_ref(i).map(Value::from_sqlite))
-                        .collect::<rusqlite::Result<Vec<_>>>()
+                    owned_row(r, width)
                 })?
             }
             Db::Postgres(w) => w
