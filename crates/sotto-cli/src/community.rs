@@ -64,20 +64,42 @@ pub(crate) struct RoomsArgs {
 pub(crate) struct ReadArgs {
     /// The room: its token, or BASE_URL/TOKEN when two servers have a room of that name.
     room: String,
-    /// Keep polling (every --interval-ms) and print posts as they come, until Ctrl-C.
+    #[command(flatten)]
+    poll: WatchArgs,
+    #[command(flatten)]
+    link: LinkArgs,
+}
+
+/// How `read` and `inbox` poll.
+#[derive(Debug, Args)]
+pub(crate) struct WatchArgs {
+    /// Keep polling (every --interval-ms) and print what comes, until Ctrl-C.
     #[arg(long)]
     watch: bool,
     /// Between polls.
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     interval_ms: u64,
-    /// With --watch: stop once this many posts were printed.
+    /// With --watch: stop once this many posts or DMs were printed.
     #[arg(long, value_name = "N", requires = "watch")]
     count: Option<usize>,
     /// With --watch: stop after this many polls.
     #[arg(long, value_name = "N", requires = "watch")]
     max_polls: Option<usize>,
-    #[command(flatten)]
-    link: LinkArgs,
+}
+
+impl WatchArgs {
+    /// Whether a `--watch` bound is reached after `polls` polls that printed `printed` items.
+    fn done(&self, printed: usize, polls: usize) -> bool {
+        self.count.is_some_and(|n| printed >= n) || self.max_polls.is_some_and(|n| polls >= n)
+    }
+
+    /// Wait for the next poll; `false` when Ctrl-C came first.
+    async fn pause(&self) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(self.interval_ms)) => true,
+            _ = tokio::signal::ctrl_c() => false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -108,18 +130,8 @@ pub(crate) struct InboxArgs {
     /// Only this server (its base URL, or a room joined on it) [default: every server joined].
     #[arg(long, value_name = "URL|ROOM")]
     server: Option<String>,
-    /// Keep polling (every --interval-ms) and print DMs as they come, until Ctrl-C.
-    #[arg(long)]
-    watch: bool,
-    /// Between polls.
-    #[arg(long, default_value_t = 2000, value_name = "MS")]
-    interval_ms: u64,
-    /// With --watch: stop once this many DMs were printed.
-    #[arg(long, value_name = "N", requires = "watch")]
-    count: Option<usize>,
-    /// With --watch: stop after this many polls.
-    #[arg(long, value_name = "N", requires = "watch")]
-    max_polls: Option<usize>,
+    #[command(flatten)]
+    poll: WatchArgs,
     #[command(flatten)]
     link: LinkArgs,
 }
@@ -393,7 +405,7 @@ fn read(args: ReadArgs) -> anyhow::Result<()> {
             polls += 1;
             let page = match community.messages(&room.token, since, now_ms()).await {
                 Ok(page) => page,
-                Err(e) if args.watch => {
+                Err(e) if args.poll.watch => {
                     eprintln!("sotto: poll failed: {e}");
                     Vec::new()
                 }
@@ -427,17 +439,14 @@ fn read(args: ReadArgs) -> anyhow::Result<()> {
             // (a server repeating a page cannot keep us here).
             let more = full && !first && top > since;
             since = top;
-            let done = args.count.is_some_and(|n| printed >= n)
-                || args.max_polls.is_some_and(|n| polls >= n);
-            if done || (!args.watch && !more) {
+            if args.poll.done(printed, polls) || (!args.poll.watch && !more) {
                 return Ok(());
             }
             if more {
                 continue;
             }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(args.interval_ms)) => {}
-                _ = tokio::signal::ctrl_c() => return Ok(()),
+            if !args.poll.pause().await {
+                return Ok(());
             }
         }
     })
@@ -535,7 +544,7 @@ fn inbox(args: InboxArgs) -> anyhow::Result<()> {
                 let community = Community::new(conn.link(), server, &me)?;
                 let dms = match community.inbox_since(row.inbox_last_id, now_ms()).await {
                     Ok(dms) => dms,
-                    Err(e) if args.watch => {
+                    Err(e) if args.poll.watch => {
                         eprintln!("sotto: inbox poll failed: {e}");
                         continue;
                     }
@@ -573,14 +582,8 @@ fn inbox(args: InboxArgs) -> anyhow::Result<()> {
                 std::io::stdout().flush()?;
                 profile.set_community_inbox_id(&row.base_url, last)?;
             }
-            let done = args.count.is_some_and(|n| printed >= n)
-                || args.max_polls.is_some_and(|n| polls >= n);
-            if done || !args.watch {
+            if args.poll.done(printed, polls) || !args.poll.watch || !args.poll.pause().await {
                 return Ok(());
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(args.interval_ms)) => {}
-                _ = tokio::signal::ctrl_c() => return Ok(()),
             }
         }
     })
