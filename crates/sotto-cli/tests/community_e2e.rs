@@ -4,34 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use common::{ok, sotto};
 use serde_json::Value;
 use sotto_crypto::Identity;
 use sotto_testkit::{workspace_bin, StaticNetwork};
-
-fn sotto(args: &[&str]) -> Output {
-    Command::cargo_bin("sotto")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = sotto(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// The error line of a command that must fail.
 fn fails(args: &[&str]) -> String {

@@ -3,33 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use common::{ok, sotto};
 use serde_json::{json, Value};
 use sotto_rpc::nodes::parse_node_list;
 use sotto_testkit::{workspace_bin, RegistryNetwork};
-
-fn sotto(args: &[&str]) -> Output {
-    Command::cargo_bin("sotto")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = sotto(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A network of `n` nodes, and a `network.json` for it once every node serves its swarm.
 fn network(n: usize, dir: &Path) -> (RegistryNetwork, std::path::PathBuf) {
