@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use base64::Engine as _;
 use rand_core::{OsRng, RngCore};
@@ -15,15 +14,7 @@ use sotto_crypto::blinding::BlindedKeyPair;
 use sotto_crypto::sogs_auth::{sign_request, Signer};
 use sotto_crypto::{BlindingKind, Identity};
 use sotto_sogs::keys::ServerKeys;
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use sotto_testkit::Process;
 
 fn sogs(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sogs"));
@@ -66,23 +57,10 @@ fn signed_post_and_fetch_over_http() {
         .unwrap()
         .x25519_public();
 
-    let mut child = Running(
-        sogs(dir.path())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let mut serve = sogs(dir.path());
+    serve.args(["serve", "--listen", "127.0.0.1:0"]);
+    let running = Process::start_command(serve, "http").unwrap();
+    let base = format!("http://{}", running.addr);
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
 
     let mut seed = [0u8; 32];
@@ -137,12 +115,6 @@ fn signed_post_and_fetch_over_http() {
     assert!(list[0]["posted"].is_f64());
 
     // SIGTERM: a clean exit.
-    let pid = child.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.0.wait().unwrap();
+    let status = running.terminate().unwrap();
     assert!(status.success(), "{status:?}");
 }

@@ -3,23 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use sotto_testkit::Process;
 
 /// Bound on every HTTP exchange with the local server.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn sogs(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sogs"));
@@ -40,23 +31,10 @@ fn bearer_token_lifecycle_against_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     cli(dir.path(), &["--initialize"]);
     cli(dir.path(), &["--add-room", "lobby"]);
-    let mut child = Running(
-        sogs(dir.path())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let mut serve = sogs(dir.path());
+    serve.args(["serve", "--listen", "127.0.0.1:0"]);
+    let running = Process::start_command(serve, "http").unwrap();
+    let base = format!("http://{}", running.addr);
 
     let out = cli(dir.path(), &["--add-api-token", "news-bot", "--admin"]);
     let token = out.lines().last().unwrap().trim().to_owned();
