@@ -37,6 +37,31 @@ pub(super) async fn upload(
     }
     let quota = crate::store::QuotaKind::Upload;
     super::quota::check(st.config(), &store, &room, user, quota, util::now())?;
+    let id = save_upload(
+        st.config(),
+        &mut store,
+        (room.id, &room.token),
+        user.id,
+        &headers,
+        &body,
+        Some(UNATTACHED_LIFETIME),
+    )?;
+    Ok(json(StatusCode::CREATED, json!({ "id": id })))
+}
+
+/// Store an upload to room `(id, token)` by `user_id`: its row, then its bytes in PySOGS's
+/// layout (`uploads_dir/<room>/<id>_<name>`, the name from the last `Content-Disposition`,
+/// cleaned), expiring `lifetime` seconds from now (never: `None`). A failed write leaves
+/// neither the row nor a partial file. Returns the file id.
+pub(crate) fn save_upload(
+    config: &crate::config::Config,
+    store: &mut crate::store::Store,
+    (room_id, room_token): (i64, &str),
+    user_id: i64,
+    headers: &HeaderMap,
+    body: &[u8],
+    lifetime: Option<f64>,
+) -> crate::Result<i64> {
     let filename = headers
         .get_all(header::CONTENT_DISPOSITION)
         .iter()
@@ -45,27 +70,27 @@ pub(super) async fn upload(
         .map(|n| util::clean_filename(&n));
     let now = util::now();
     let id = store.insert_file(
-        room.id,
-        user.id,
+        room_id,
+        user_id,
         body.len(),
         now,
-        Some(now + UNATTACHED_LIFETIME),
+        lifetime.map(|l| now + l),
         filename.as_deref(),
     )?;
-    let dir = st.config().uploads_dir.join(&room.token);
+    let dir = config.uploads_dir.join(room_token);
     let path = dir.join(format!("{id}_{}", util::disk_filename(filename.as_deref())));
-    let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &body));
+    let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, body));
     if let Err(source) = written {
         let _ = std::fs::remove_file(&path);
         store.delete_file_row(id)?;
-        return Err(ApiError::Internal(crate::Error::Io {
+        return Err(crate::Error::Io {
             what: "cannot write upload",
             path,
             source,
-        }));
+        });
     }
     store.set_file_path(id, &path.to_string_lossy())?;
-    Ok(json(StatusCode::CREATED, json!({ "id": id })))
+    Ok(id)
 }
 
 /// `GET /room/<token>/file/<id>`.

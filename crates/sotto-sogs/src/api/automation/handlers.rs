@@ -591,32 +591,19 @@ pub(super) async fn upload(
     if body.is_empty() {
         return Err(AutoError::bad_request("empty upload"));
     }
-    let filename = headers
-        .get_all(header::CONTENT_DISPOSITION)
-        .iter()
-        .filter_map(|v| util::content_disposition_filename(&String::from_utf8_lossy(v.as_bytes())))
-        .next_back()
-        .map(|n| util::clean_filename(&n));
     let author = BotIdentity::new(&st, &bot)?;
     let mut store = st.store();
     let r = room(&store, &bot, &token)?;
     let user = author.user(&st, &mut store)?;
-    let now = util::now();
-    let expiry = st.config().file_expiry.map(|e| now + e);
-    let id = store.insert_file(r.id, user.id, body.len(), now, expiry, filename.as_deref())?;
-    let dir = st.config().uploads_dir.join(&r.token);
-    let path = dir.join(format!("{id}_{}", util::disk_filename(filename.as_deref())));
-    if let Err(source) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &body)) {
-        let _ = std::fs::remove_file(&path);
-        store.delete_file_row(id)?;
-        return Err(crate::Error::Io {
-            what: "cannot write upload",
-            path,
-            source,
-        }
-        .into());
-    }
-    store.set_file_path(id, &path.to_string_lossy())?;
+    let id = crate::api::files::save_upload(
+        st.config(),
+        &mut store,
+        (r.id, &r.token),
+        user.id,
+        &headers,
+        &body,
+        st.config().file_expiry,
+    )?;
     created(json!({ "id": id }))
 }
 
