@@ -215,12 +215,13 @@ async fn v3_requests() {
         serde_json::from_slice::<Value>(&body).unwrap(),
         json!({"status_code": 404})
     );
+    // A slash-less endpoint is a legacy route (`/legacy/rooms`).
     let Response::V3(body) = onion(&s, req("rooms", "GET", None), EncType::XChaCha20).await else {
         panic!()
     };
     assert_eq!(
         serde_json::from_slice::<Value>(&body).unwrap(),
-        json!({"status_code": 404})
+        json!({"status_code": 200, "rooms": [{"id": "lobby", "name": "Room lobby"}]})
     );
     let Response::V3(body) = onion(
         &s,
