@@ -8,8 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{b64, nonce, now, sign, unb64, Resp, Server, TestUser};
-use rand_core::{OsRng, RngCore};
+use common::{b64, nonce, now, onion_request, sign, unb64, Resp, Server, TestUser};
 use serde_json::{json, Value};
 use sotto_crypto::layer::{EncType, LayerCipher};
 use sotto_sogs::store::Permissions;
@@ -1203,9 +1202,8 @@ async fn moderators_list_add_remove() {
 /// onion's auth code as the token.
 #[tokio::test]
 async fn through_a_v3_onion_request() {
-    use sotto_onion::client::{build, Destination, Hop, Protocol, Response, ServerRequest};
+    use sotto_onion::client::{Response, ServerRequest};
     use sotto_onion::lsrpc::V3Request;
-    use sotto_onion::node::{peel, Layer, NodeKeys, Peeled};
 
     let s = unblinded_server();
     s.add_room("lobby");
@@ -1233,28 +1231,8 @@ async fn through_a_v3_onion_request() {
             headers,
             auth_code: auth,
         });
-        let mut secret = [0u8; 32];
-        OsRng.fill_bytes(&mut secret);
-        let hop_keys = NodeKeys::new(secret);
-        let hop = Hop {
-            ed25519: sotto_crypto::Ed25519PublicKey([1u8; 32]),
-            x25519: *hop_keys.public(),
-        };
-        let destination = Destination::Server {
-            server: sotto_onion::client::Server {
-                host: "sogs.example".into(),
-                protocol: Protocol::Http,
-                port: None,
-                x25519: s.pubkey(),
-            },
-            request,
-        };
-        let built = build(&mut OsRng, EncType::AesGcm, &[hop], &destination).unwrap();
-        let layer = Layer::from_entry_body(&built.body).unwrap();
-        let Peeled::Proxy { request: proxy, .. } = peel(&hop_keys, &layer).unwrap() else {
-            panic!("expected a proxy request");
-        };
-        (built.reply, proxy.payload)
+        let (_, payload, reply) = onion_request(&s, request, EncType::AesGcm);
+        (reply, payload)
     };
     let (reply, payload) = send("messages", Some(t.clone()));
     let r = s.req("POST", "/loki/v3/lsrpc", Some(payload), None).await;

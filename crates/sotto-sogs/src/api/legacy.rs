@@ -21,7 +21,7 @@ use rand_core::OsRng;
 use serde_json::{json, Map, Value};
 use sotto_crypto::layer::{EncType, LayerCipher};
 
-use super::messages::{add_post, NewMessage};
+use super::messages::{add_post, data_and_signature, NewMessage};
 use super::rooms::{existing_user, session_id_segment, target_user};
 use super::{
     b64, decode_b64, find_room, int_param, int_segment, json_object, ok, query_param, truthy,
@@ -371,18 +371,7 @@ pub(super) async fn post_message(
 ) -> ApiResult {
     let mut store = st.store();
     let a = access(&st, &mut store, &caller, &headers, Need::Write)?;
-    let req = json_object(&body)?;
-    let field = |key: &str| {
-        req.get(key)
-            .and_then(Value::as_str)
-            .and_then(decode_b64)
-            .ok_or_else(ApiError::invalid_data)
-    };
-    let data = field("data")?;
-    let signature = field("signature")?;
-    if signature.len() != SIGNATURE_LEN {
-        return Err(ApiError::invalid_data());
-    }
+    let (data, signature) = data_and_signature(&json_object(&body)?)?;
     let msg = add_post(
         &st,
         &mut store,

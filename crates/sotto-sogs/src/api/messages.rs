@@ -212,7 +212,9 @@ struct PostBody {
     files: Vec<i64>,
 }
 
-fn post_body(req: &Map<String, Value>) -> ApiResult<PostBody> {
+/// The base64 `data` and `signature` of a post body; anything missing or undecodable, or a
+/// signature that is not 64 bytes, is `InvalidData` (400).
+pub(super) fn data_and_signature(req: &Map<String, Value>) -> ApiResult<(Vec<u8>, Vec<u8>)> {
     let field = |key: &str| {
         req.get(key)
             .and_then(Value::as_str)
@@ -224,6 +226,11 @@ fn post_body(req: &Map<String, Value>) -> ApiResult<PostBody> {
     if signature.len() != SIGNATURE_LEN {
         return Err(ApiError::invalid_data());
     }
+    Ok((data, signature))
+}
+
+fn post_body(req: &Map<String, Value>) -> ApiResult<PostBody> {
+    let (data, signature) = data_and_signature(req)?;
     let files = match req.get("files") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(list)) => list
