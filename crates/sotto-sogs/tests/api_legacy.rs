@@ -47,6 +47,29 @@ async fn legacy(
     s.raw(method, path, body, None, &extra).await
 }
 
+/// A GET in room `lobby` with token `t`.
+async fn get(s: &Server, t: &str, path: &str) -> Resp {
+    legacy(s, "GET", path, None, Some(t), Some("lobby")).await
+}
+
+/// A JSON POST in room `lobby` with token `t`.
+async fn post(s: &Server, t: &str, path: &str, body: &Value) -> Resp {
+    legacy(s, "POST", path, Some(body), Some(t), Some("lobby")).await
+}
+
+/// A DELETE in room `lobby` with token `t`.
+async fn delete(s: &Server, t: &str, path: &str) -> Resp {
+    legacy(s, "DELETE", path, None, Some(t), Some("lobby")).await
+}
+
+/// Post `data` to room `lobby` with token `t`; the new message's id.
+async fn say(s: &Server, t: &str, data: &[u8]) -> i64 {
+    let body = json!({"data": b64(data), "signature": b64(&[1u8; 64])});
+    let r = post(s, t, "/legacy/messages", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["message"]["server_id"].as_i64().unwrap()
+}
+
 /// Run the challenge as a client does: ask, decrypt with the account's X25519 key, base64.
 async fn token(s: &Server, u: &TestUser, room: &str) -> String {
     let r = legacy(
@@ -198,15 +221,7 @@ async fn bad_missing_and_forged_requests() {
         "garbage".to_owned(),
         "00".repeat(97),
     ] {
-        let r = legacy(
-            &s,
-            "GET",
-            "/legacy/member_count",
-            None,
-            Some(&bad),
-            Some("lobby"),
-        )
-        .await;
+        let r = get(&s, &bad, "/legacy/member_count").await;
         assert_eq!(r.status, 401, "{bad}");
     }
     // No token at all: 400.
@@ -281,15 +296,7 @@ async fn bad_missing_and_forged_requests() {
         json!({"data": "!!", "signature": b64(&[1; 64])}),
         json!({"data": b64(b"hi"), "signature": b64(&[1; 10])}),
     ] {
-        let r = legacy(
-            &s,
-            "POST",
-            "/legacy/messages",
-            Some(&body),
-            Some(&t),
-            Some("lobby"),
-        )
-        .await;
+        let r = post(&s, &t, "/legacy/messages", &body).await;
         assert_eq!(r.status, 400, "{body}");
     }
 }
@@ -334,25 +341,9 @@ async fn room_list_info_and_image() {
         token(&s, &user, "lobby").await,
     );
     let image = json!({"file": b64(b"\x89PNG fake image")});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/rooms/lobby/image",
-        Some(&image),
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tu, "/legacy/rooms/lobby/image", &image).await;
     assert_eq!(r.status, 403);
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/rooms/lobby/image",
-        Some(&image),
-        Some(&ta),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &ta, "/legacy/rooms/lobby/image", &image).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let id = r.json()["result"].as_i64().unwrap();
     assert_eq!(s.room("lobby").image, Some(id));
@@ -385,15 +376,7 @@ async fn post_and_fetch_messages() {
     for text in ["one", "two", "three"] {
         let data = padded(text, 32);
         let body = json!({"data": b64(&data), "signature": b64(&sig)});
-        let r = legacy(
-            &s,
-            "POST",
-            "/legacy/messages",
-            Some(&body),
-            Some(&t),
-            Some("lobby"),
-        )
-        .await;
+        let r = post(&s, &t, "/legacy/messages", &body).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let v = r.json();
         assert_eq!(v["status_code"], json!(200));
@@ -415,36 +398,20 @@ async fn post_and_fetch_messages() {
             .collect()
     };
     // Most recent first; padding restored.
-    let r = legacy(&s, "GET", "/legacy/messages", None, Some(&t), Some("lobby")).await;
+    let r = get(&s, &t, "/legacy/messages").await;
     let v = r.json();
     assert_eq!(server_ids(&v), vec![ids[2], ids[1], ids[0]]);
     assert_eq!(
         unb64(v["messages"][0]["data"].as_str().unwrap()),
         padded("three", 32)
     );
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/messages?limit=1",
-        None,
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &t, "/legacy/messages?limit=1").await;
     assert_eq!(server_ids(&r.json()), vec![ids[2]]);
     // After an id, oldest first.
     let path = format!("/legacy/messages?from_server_id={}", ids[0]);
-    let r = legacy(&s, "GET", &path, None, Some(&t), Some("lobby")).await;
+    let r = get(&s, &t, &path).await;
     assert_eq!(server_ids(&r.json()), vec![ids[1], ids[2]]);
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/messages?limit=x",
-        None,
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &t, "/legacy/messages?limit=x").await;
     assert_eq!(r.status, 400);
     // No write permission: 403.
     let muted = s.new_user();
@@ -463,15 +430,7 @@ async fn post_and_fetch_messages() {
         )
         .unwrap();
     let body = json!({"data": b64(b"x"), "signature": b64(&sig)});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/messages",
-        Some(&body),
-        Some(&tm),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tm, "/legacy/messages", &body).await;
     assert_eq!(r.status, 403);
 }
 
@@ -494,30 +453,11 @@ async fn compact_poll_answers_every_room() {
     let m = s.new_user();
     s.make_mod(&m, Some("lobby"), false);
     let t = token(&s, &u, "lobby").await;
-    let sig = b64(&[1u8; 64]);
     let mut ids = Vec::new();
     for text in ["a", "b", "c"] {
-        let body = json!({"data": b64(text.as_bytes()), "signature": sig});
-        let r = legacy(
-            &s,
-            "POST",
-            "/legacy/messages",
-            Some(&body),
-            Some(&t),
-            Some("lobby"),
-        )
-        .await;
-        ids.push(r.json()["message"]["server_id"].as_i64().unwrap());
+        ids.push(say(&s, &t, text.as_bytes()).await);
     }
-    let r = legacy(
-        &s,
-        "DELETE",
-        &format!("/legacy/messages/{}", ids[1]),
-        None,
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = delete(&s, &t, &format!("/legacy/messages/{}", ids[1])).await;
     assert_eq!(r.json(), json!({"status_code": 200}));
     let mut forged = unb64(&t);
     forged[3] ^= 0x10;
@@ -603,15 +543,7 @@ async fn files_upload_download_and_limits() {
     let t = token(&s, &u, "lobby").await;
     let content = vec![42u8; 1000];
     let body = json!({"file": b64(&content)});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/files",
-        Some(&body),
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &t, "/legacy/files", &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let id = r.json()["result"].as_i64().unwrap();
     // Expires after the configured upload lifetime.
@@ -625,42 +557,18 @@ async fn files_upload_download_and_limits() {
         )
         .unwrap();
     assert!(expiry.is_some());
-    let r = legacy(
-        &s,
-        "GET",
-        &format!("/legacy/files/{id}"),
-        None,
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &t, &format!("/legacy/files/{id}")).await;
     assert_eq!(
         r.json(),
         json!({"status_code": 200, "result": b64(&content)})
     );
     // Oversized: 413.
     let big = json!({"file": b64(&[1u8; 1001])});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/files",
-        Some(&big),
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &t, "/legacy/files", &big).await;
     assert_eq!(r.status, 413);
     // Unknown file, a file of another room, a non-numeric id: 404.
     s.add_room("other");
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/files/99999",
-        None,
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &t, "/legacy/files/99999").await;
     assert_eq!(r.status, 404);
     let r = legacy(
         &s,
@@ -672,27 +580,11 @@ async fn files_upload_download_and_limits() {
     )
     .await;
     assert_eq!(r.status, 404);
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/files/abc",
-        None,
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &t, "/legacy/files/abc").await;
     assert_eq!(r.status, 404);
     // Bad base64 or no `file`: 400.
     for body in [json!({"file": "!!!"}), json!({})] {
-        let r = legacy(
-            &s,
-            "POST",
-            "/legacy/files",
-            Some(&body),
-            Some(&t),
-            Some("lobby"),
-        )
-        .await;
+        let r = post(&s, &t, "/legacy/files", &body).await;
         assert_eq!(r.status, 400);
     }
     // No upload permission: 403.
@@ -707,15 +599,7 @@ async fn files_upload_download_and_limits() {
             },
         )
         .unwrap();
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/files",
-        Some(&body),
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &t, "/legacy/files", &body).await;
     assert_eq!(r.status, 403);
 }
 
@@ -730,72 +614,24 @@ async fn delete_own_and_moderated_messages() {
         token(&s, &v, "lobby").await,
         token(&s, &m, "lobby").await,
     );
-    let post = |t: String| {
-        let s = &s;
-        async move {
-            let body = json!({"data": b64(b"hello"), "signature": b64(&[1u8; 64])});
-            let r = legacy(
-                s,
-                "POST",
-                "/legacy/messages",
-                Some(&body),
-                Some(&t),
-                Some("lobby"),
-            )
-            .await;
-            r.json()["message"]["server_id"].as_i64().unwrap()
-        }
-    };
     let (a, b, c) = (
-        post(tu.clone()).await,
-        post(tu.clone()).await,
-        post(tv.clone()).await,
+        say(&s, &tu, b"hello").await,
+        say(&s, &tu, b"hello").await,
+        say(&s, &tv, b"hello").await,
     );
     // Someone else's: 403, nothing deleted.
     let body = json!({"ids": [a, c]});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/delete_messages",
-        Some(&body),
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tu, "/legacy/delete_messages", &body).await;
     assert_eq!((r.status, r.text().as_str()), (403, "Permission denied"));
-    let r = legacy(
-        &s,
-        "DELETE",
-        &format!("/legacy/messages/{c}"),
-        None,
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = delete(&s, &tu, &format!("/legacy/messages/{c}")).await;
     assert_eq!(r.status, 403);
     // Own: fine; missing ids are skipped.
     let body = json!({"ids": [a, 99999]});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/delete_messages",
-        Some(&body),
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tu, "/legacy/delete_messages", &body).await;
     assert_eq!(r.json(), json!({"status_code": 200}));
     // A moderator deletes anyone's.
     let body = json!({"ids": [b, c]});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/delete_messages",
-        Some(&body),
-        Some(&tm),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tm, "/legacy/delete_messages", &body).await;
     assert_eq!(r.json(), json!({"status_code": 200}));
     let live: i64 = s
         .state
@@ -808,15 +644,7 @@ async fn delete_own_and_moderated_messages() {
         .unwrap();
     assert_eq!(live, 0);
     let body = json!({"ids": "nope"});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/delete_messages",
-        Some(&body),
-        Some(&tm),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tm, "/legacy/delete_messages", &body).await;
     assert_eq!(r.status, 400);
 }
 
@@ -844,48 +672,16 @@ async fn block_list_as_pysogs_tests_it() {
     .await;
     assert_eq!(r.status, 401);
     // Not a moderator: 403.
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/block_list",
-        Some(&body),
-        Some(&tn),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tn, "/legacy/block_list", &body).await;
     assert_eq!(r.status, 403);
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/block_list",
-        Some(&body),
-        Some(&ta),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &ta, "/legacy/block_list", &body).await;
     assert_eq!(r.json(), json!({"status_code": 200}));
     let body = json!({"public_key": other.session_id()});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/block_list",
-        Some(&body),
-        Some(&ta),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &ta, "/legacy/block_list", &body).await;
     assert_eq!(r.json(), json!({"status_code": 200}));
     let mut both = vec![user.session_id(), other.session_id()];
     both.sort();
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/block_list",
-        None,
-        Some(&ta),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &ta, "/legacy/block_list").await;
     assert_eq!(
         r.json(),
         json!({"status_code": 200, "banned_members": both})
@@ -898,15 +694,7 @@ async fn block_list_as_pysogs_tests_it() {
         let sig = s.state.keys().ed25519_signing().sign(&sid);
         b64(&[sig.to_bytes().as_slice(), &sid].concat())
     };
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/block_list",
-        None,
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &tu, "/legacy/block_list").await;
     assert_eq!(
         r.json(),
         json!({"status_code": 200, "banned_members": [user.session_id()]})
@@ -934,38 +722,14 @@ async fn block_list_as_pysogs_tests_it() {
         r.json(),
         json!({"status_code": 200, "banned_members": [other.session_id()]})
     );
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/block_list",
-        None,
-        Some(&tn),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &tn, "/legacy/block_list").await;
     assert_eq!(r.json(), json!({"status_code": 200, "banned_members": []}));
     // A banned user cannot read.
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/messages",
-        None,
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &tu, "/legacy/messages").await;
     assert_eq!(r.status, 403);
     // Self-ban and banning an admin: Permission denied.
     let body = json!({"public_key": admin.session_id()});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/block_list",
-        Some(&body),
-        Some(&ta),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &ta, "/legacy/block_list", &body).await;
     assert_eq!((r.status, r.text().as_str()), (403, "Permission denied"));
     let r = legacy(
         &s,
@@ -1012,10 +776,10 @@ async fn block_list_as_pysogs_tests_it() {
     );
     // Unbanning someone not banned: 404; someone unknown: 404.
     let path = format!("/legacy/block_list/{}", user.session_id());
-    let r = legacy(&s, "DELETE", &path, None, Some(&ta), Some("lobby")).await;
+    let r = delete(&s, &ta, &path).await;
     assert_eq!(r.status, 404);
     let path = format!("/legacy/block_list/05{}", "ab".repeat(32));
-    let r = legacy(&s, "DELETE", &path, None, Some(&ta), Some("lobby")).await;
+    let r = delete(&s, &ta, &path).await;
     assert_eq!(r.status, 404);
 }
 
@@ -1027,58 +791,16 @@ async fn ban_and_delete_all() {
     s.make_mod(&m, Some("lobby"), false);
     let (tm, tu) = (token(&s, &m, "lobby").await, token(&s, &u, "lobby").await);
     for _ in 0..2 {
-        let body = json!({"data": b64(b"spam"), "signature": b64(&[1u8; 64])});
-        let r = legacy(
-            &s,
-            "POST",
-            "/legacy/messages",
-            Some(&body),
-            Some(&tu),
-            Some("lobby"),
-        )
-        .await;
-        assert_eq!(r.status, 200);
+        say(&s, &tu, b"spam").await;
     }
     let body = json!({"public_key": u.session_id()});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/ban_and_delete_all",
-        Some(&body),
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tu, "/legacy/ban_and_delete_all", &body).await;
     assert_eq!(r.status, 403);
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/ban_and_delete_all",
-        Some(&body),
-        Some(&tm),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tm, "/legacy/ban_and_delete_all", &body).await;
     assert_eq!(r.json(), json!({"status_code": 200}));
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/messages",
-        None,
-        Some(&tm),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &tm, "/legacy/messages").await;
     assert_eq!(r.json(), json!({"status_code": 200, "messages": []}));
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/block_list",
-        None,
-        Some(&tm),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &tm, "/legacy/block_list").await;
     assert_eq!(
         r.json(),
         json!({"status_code": 200, "banned_members": [u.session_id()]})
@@ -1087,15 +809,7 @@ async fn ban_and_delete_all() {
     let m2 = s.new_user();
     s.make_mod(&m2, Some("lobby"), false);
     let body = json!({"public_key": m2.session_id()});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/ban_and_delete_all",
-        Some(&body),
-        Some(&tm),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &tm, "/legacy/ban_and_delete_all", &body).await;
     assert_eq!((r.status, r.text().as_str()), (403, "Permission denied"));
 }
 
@@ -1113,15 +827,7 @@ async fn moderators_list_add_remove() {
     );
     let mut mods = vec![admin.session_id(), m.session_id()];
     mods.sort();
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/moderators",
-        None,
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &tu, "/legacy/moderators").await;
     assert_eq!(r.json(), json!({"status_code": 200, "moderators": mods}));
     // Only admins add and remove; a moderator is refused.
     let body = json!({"public_key": u.session_id()});
@@ -1145,56 +851,24 @@ async fn moderators_list_add_remove() {
         json!({"public_key": "05"}),
         json!({}),
     ] {
-        let r = legacy(
-            &s,
-            "POST",
-            "/legacy/moderators",
-            Some(&bad),
-            Some(&ta),
-            Some("lobby"),
-        )
-        .await;
+        let r = post(&s, &ta, "/legacy/moderators", &bad).await;
         assert_eq!(r.status, 400, "{bad}");
     }
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/moderators",
-        Some(&body),
-        Some(&ta),
-        Some("lobby"),
-    )
-    .await;
+    let r = post(&s, &ta, "/legacy/moderators", &body).await;
     assert_eq!(r.json(), json!({"status_code": 200}));
     // The new one is a visible admin.
     let room = s.room("lobby");
     let listed = s.state.store().visible_moderators(room.id, false).unwrap();
     assert!(listed.visible_admins.contains(&u.session_id()));
     let path = format!("/legacy/moderators/{}", m.session_id());
-    let r = legacy(&s, "DELETE", &path, None, Some(&ta), Some("lobby")).await;
+    let r = delete(&s, &ta, &path).await;
     assert_eq!(r.json(), json!({"status_code": 200}));
     let mut mods = vec![admin.session_id(), u.session_id()];
     mods.sort();
-    let r = legacy(
-        &s,
-        "GET",
-        "/legacy/moderators",
-        None,
-        Some(&tu),
-        Some("lobby"),
-    )
-    .await;
+    let r = get(&s, &tu, "/legacy/moderators").await;
     assert_eq!(r.json(), json!({"status_code": 200, "moderators": mods}));
     // Not a Session ID: no such route.
-    let r = legacy(
-        &s,
-        "DELETE",
-        "/legacy/moderators/xyz",
-        None,
-        Some(&ta),
-        Some("lobby"),
-    )
-    .await;
+    let r = delete(&s, &ta, "/legacy/moderators/xyz").await;
     assert_eq!(r.status, 404);
 }
 
@@ -1209,17 +883,7 @@ async fn through_a_v3_onion_request() {
     s.add_room("lobby");
     let u = s.new_user();
     let t = token(&s, &u, "lobby").await;
-    let body = json!({"data": b64(b"via onion"), "signature": b64(&[3u8; 64])});
-    let r = legacy(
-        &s,
-        "POST",
-        "/legacy/messages",
-        Some(&body),
-        Some(&t),
-        Some("lobby"),
-    )
-    .await;
-    let id = r.json()["message"]["server_id"].as_i64().unwrap();
+    let id = say(&s, &t, b"via onion").await;
 
     let send = |endpoint: &str, auth: Option<String>| {
         let mut headers = BTreeMap::new();
