@@ -93,7 +93,7 @@ struct Access {
 }
 
 /// `make_legacy_token`: the server's signature over the 33-byte Session ID, then the ID.
-pub(crate) fn make_token(st: &AppState, session_id: &[u8; SESSION_ID_LEN]) -> [u8; TOKEN_LEN] {
+fn make_token(st: &AppState, session_id: &[u8; SESSION_ID_LEN]) -> [u8; TOKEN_LEN] {
     use ed25519_dalek::Signer as _;
     let sig = st.keys().ed25519_signing().sign(session_id);
     let mut token = [0u8; TOKEN_LEN];
@@ -131,7 +131,6 @@ enum Pubkey {
 /// [`BLINDING_REQUIRED`] when blinding is required), the room (`room`, else the `Room` header:
 /// 400 if absent, 404 if unknown), the permission (403); then the caller's activity is touched
 /// and their user row created if new.
-#[allow(clippy::too_many_arguments)] // the Python function's arguments, one each
 fn check_user_room(
     st: &AppState,
     store: &mut Store,
