@@ -384,7 +384,7 @@ fn is_valid_point(key: &Ed25519PublicKey) -> bool {
 ///
 /// One deliberate difference: Python's `bytes.fromhex` skips spaces, so PySOGS takes e.g. a
 /// 32-character "hex" nonce with spaces as a *shorter* nonce; we insist on exactly `N` bytes.
-fn decode_hex_or_base64<const N: usize>(value: &str) -> Option<[u8; N]> {
+pub fn decode_hex_or_base64<const N: usize>(value: &str) -> Option<[u8; N]> {
     if value.len() == 2 * N {
         let mut out = [0u8; N];
         return hex::decode_to_slice(value, &mut out).ok().map(|()| out);

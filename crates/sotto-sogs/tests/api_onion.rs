@@ -7,12 +7,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{b64, nonce, now, sign, Server, TestUser};
-use rand_core::{OsRng, RngCore};
+use common::{b64, nonce, now, onion_request, sign, Server, TestUser};
 use serde_json::{json, Value};
-use sotto_onion::client::{build, Destination, Hop, Protocol, Response, ServerRequest};
+use sotto_onion::client::{Response, ServerRequest};
 use sotto_onion::lsrpc::{V3Request, V4Request, V4Response};
-use sotto_onion::node::{peel, Layer, NodeKeys, Peeled};
 use sotto_onion::EncType;
 
 /// Send `request` to the server through one hop; the decrypted answer.
@@ -27,36 +25,16 @@ async fn onion_to(
     enc: EncType,
     target_override: Option<&str>,
 ) -> Response {
-    let mut secret = [0u8; 32];
-    OsRng.fill_bytes(&mut secret);
-    let hop_keys = NodeKeys::new(secret);
-    let hop = Hop {
-        ed25519: sotto_crypto::Ed25519PublicKey([1u8; 32]),
-        x25519: *hop_keys.public(),
-    };
     let target = match &request {
         ServerRequest::V4(_) => "/oxen/v4/lsrpc",
         ServerRequest::V3(_) => "/oxen/v3/lsrpc",
     };
-    let destination = Destination::Server {
-        server: sotto_onion::client::Server {
-            host: "sogs.example".into(),
-            protocol: Protocol::Http,
-            port: None,
-            x25519: s.pubkey(),
-        },
-        request,
-    };
-    let built = build(&mut OsRng, enc, &[hop], &destination).unwrap();
-    let layer = Layer::from_entry_body(&built.body).unwrap();
-    let Peeled::Proxy { request: proxy, .. } = peel(&hop_keys, &layer).unwrap() else {
-        panic!("expected a proxy request");
-    };
-    assert_eq!(proxy.target, target);
+    let (proxy_target, payload, reply) = onion_request(s, request, enc);
+    assert_eq!(proxy_target, target);
     let target = target_override.unwrap_or(target);
-    let r = s.req("POST", target, Some(proxy.payload), None).await;
+    let r = s.req("POST", target, Some(payload), None).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    built.reply.decrypt_response(200, &r.body).unwrap()
+    reply.decrypt_response(200, &r.body).unwrap()
 }
 
 fn v4(
@@ -215,12 +193,13 @@ async fn v3_requests() {
         serde_json::from_slice::<Value>(&body).unwrap(),
         json!({"status_code": 404})
     );
+    // A slash-less endpoint is a legacy route (`/legacy/rooms`).
     let Response::V3(body) = onion(&s, req("rooms", "GET", None), EncType::XChaCha20).await else {
         panic!()
     };
     assert_eq!(
         serde_json::from_slice::<Value>(&body).unwrap(),
-        json!({"status_code": 404})
+        json!({"status_code": 200, "rooms": [{"id": "lobby", "name": "Room lobby"}]})
     );
     let Response::V3(body) = onion(
         &s,

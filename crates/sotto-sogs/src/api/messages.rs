@@ -15,7 +15,8 @@ use super::{
 use crate::filter::{self, BotReply, Verdict};
 use crate::ids::AccountId;
 use crate::store::{
-    Fetch, MessageRow, NewPost, QuotaKind, ReactionInfo, Room, Store, User, Viewer,
+    EffectivePermissions, Fetch, MessageRow, NewPost, QuotaKind, ReactionInfo, Room, Store, User,
+    Viewer,
 };
 use crate::util;
 
@@ -211,7 +212,9 @@ struct PostBody {
     files: Vec<i64>,
 }
 
-fn post_body(req: &Map<String, Value>) -> ApiResult<PostBody> {
+/// The base64 `data` and `signature` of a post body; anything missing or undecodable, or a
+/// signature that is not 64 bytes, is `InvalidData` (400).
+pub(super) fn data_and_signature(req: &Map<String, Value>) -> ApiResult<(Vec<u8>, Vec<u8>)> {
     let field = |key: &str| {
         req.get(key)
             .and_then(Value::as_str)
@@ -223,6 +226,11 @@ fn post_body(req: &Map<String, Value>) -> ApiResult<PostBody> {
     if signature.len() != SIGNATURE_LEN {
         return Err(ApiError::invalid_data());
     }
+    Ok((data, signature))
+}
+
+fn post_body(req: &Map<String, Value>) -> ApiResult<PostBody> {
+    let (data, signature) = data_and_signature(req)?;
     let files = match req.get("files") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(list)) => list
@@ -341,13 +349,55 @@ pub(super) async fn post_message(
         ),
         None => None,
     };
-    let verdict = filter_post(&st, &room, user, perms.is_moderator(), &post.data);
+    let msg = add_post(
+        &st,
+        &mut store,
+        &room,
+        user,
+        &perms,
+        &NewMessage {
+            data: &post.data,
+            signature: &post.signature,
+            files: &post.files,
+            whisper_to: whisper_user.as_ref(),
+            whisper_mods,
+        },
+    )?;
+    Ok(json(StatusCode::CREATED, Value::Object(msg)))
+}
+
+/// A post as `Room.add_post` takes it, already checked for write permission, a 64-byte
+/// signature and (for whispers) moderator permission.
+pub(super) struct NewMessage<'a> {
+    /// Padded data as received.
+    pub(super) data: &'a [u8],
+    /// The 64-byte signature.
+    pub(super) signature: &'a [u8],
+    /// Uploads the post takes ownership of.
+    pub(super) files: &'a [i64],
+    /// Whisper target.
+    pub(super) whisper_to: Option<&'a User>,
+    /// Whisper to moderators.
+    pub(super) whisper_mods: bool,
+}
+
+/// The rest of `Room.add_post`: content filters, quota, rate limit, insert. Returns the new
+/// message as PySOGS's `add_post` does (data and signature base64).
+pub(super) fn add_post(
+    st: &AppState,
+    store: &mut Store,
+    room: &Room,
+    user: &User,
+    perms: &EffectivePermissions,
+    post: &NewMessage<'_>,
+) -> ApiResult<Map<String, Value>> {
+    let verdict = filter_post(st, room, user, perms.is_moderator(), post.data);
     if let Verdict::Reject(msg, reply) = &verdict {
-        post_bot_reply(&st, &mut store, &room, user, reply.as_ref())?;
+        post_bot_reply(st, store, room, user, reply.as_ref())?;
         return Err(rejected(msg));
     }
     let now = util::now();
-    super::quota::check(st.config(), &store, &room, user, QuotaKind::Post, now)?;
+    super::quota::check(st.config(), store, room, user, QuotaKind::Post, now)?;
     if !st.config().testing && !perms.is_admin() {
         let recent = store.recent_post_count(room.id, user.id, now - RATE_LIMIT_INTERVAL)?;
         if recent >= RATE_LIMIT_POSTS {
@@ -358,14 +408,14 @@ pub(super) async fn post_message(
         &NewPost {
             room: room.id,
             user: user.id,
-            data: &post.data,
-            signature: &post.signature,
+            data: post.data,
+            signature: post.signature,
             filtered: matches!(verdict, Verdict::Silent(_)),
-            whisper: whisper_user.as_ref().map(|u| u.id),
-            whisper_mods,
+            whisper: post.whisper_to.map(|u| u.id),
+            whisper_mods: post.whisper_mods,
             now,
         },
-        &post.files,
+        post.files,
         st.config().file_expiry,
     )?;
     let mut msg = Map::new();
@@ -373,21 +423,21 @@ pub(super) async fn post_message(
     msg.insert("session_id".into(), json!(user.session_id));
     msg.insert("posted".into(), json!(posted));
     msg.insert("seqno".into(), json!(seqno));
-    msg.insert("data".into(), b64(&post.data));
-    msg.insert("signature".into(), b64(&post.signature));
+    msg.insert("data".into(), b64(post.data));
+    msg.insert("signature".into(), b64(post.signature));
     msg.insert("reactions".into(), json!({}));
     if let Verdict::Silent(reply) = &verdict {
         msg.insert("filtered".into(), json!(true));
-        post_bot_reply(&st, &mut store, &room, user, reply.as_ref())?;
+        post_bot_reply(st, store, room, user, reply.as_ref())?;
     }
-    if whisper_user.is_some() || whisper_mods {
+    if post.whisper_to.is_some() || post.whisper_mods {
         msg.insert("whisper".into(), json!(true));
-        msg.insert("whisper_mods".into(), json!(whisper_mods));
-        if let Some(to) = &whisper_user {
+        msg.insert("whisper_mods".into(), json!(post.whisper_mods));
+        if let Some(to) = post.whisper_to {
             msg.insert("whisper_to".into(), json!(to.session_id));
         }
     }
-    Ok(json(StatusCode::CREATED, Value::Object(msg)))
+    Ok(msg)
 }
 
 /// `PUT /room/<token>/message/<id>`.

@@ -9,6 +9,7 @@ pub mod automation;
 mod batch;
 mod dm;
 mod files;
+mod legacy;
 mod messages;
 mod onion;
 mod quota;
@@ -257,10 +258,51 @@ fn routes(state: AppState) -> Router {
         .route("/inbox/{sid}", post(dm::send))
         .route("/outbox", get(dm::outbox))
         .route("/outbox/since/{id}", get(dm::outbox_since))
+        .merge(legacy_routes())
         .merge(crate::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// The legacy SOGS v2 routes (`legacy.rs`).
+fn legacy_routes() -> Router<AppState> {
+    Router::new()
+        .route("/legacy/rooms", get(legacy::rooms))
+        .route("/legacy/rooms/{token}", get(legacy::room))
+        .route(
+            "/legacy/rooms/{token}/image",
+            get(legacy::room_image).post(legacy::set_room_image),
+        )
+        .route("/legacy/member_count", get(legacy::member_count))
+        .route(
+            "/legacy/auth_token_challenge",
+            get(legacy::auth_token_challenge),
+        )
+        .route("/legacy/claim_auth_token", post(legacy::claim_auth_token))
+        .route(
+            "/legacy/messages",
+            get(legacy::get_messages).post(legacy::post_message),
+        )
+        .route("/legacy/messages/{id}", delete(legacy::delete_message))
+        .route("/legacy/compact_poll", post(legacy::compact_poll))
+        .route("/legacy/files", post(legacy::upload_file))
+        .route("/legacy/files/{id}", get(legacy::get_file))
+        .route("/legacy/delete_messages", post(legacy::delete_messages))
+        .route(
+            "/legacy/block_list",
+            get(legacy::ban_list).post(legacy::ban_user),
+        )
+        .route("/legacy/block_list/{sid}", delete(legacy::unban_user))
+        .route(
+            "/legacy/ban_and_delete_all",
+            post(legacy::ban_and_delete_all),
+        )
+        .route(
+            "/legacy/moderators",
+            get(legacy::get_moderators).post(legacy::add_moderator),
+        )
+        .route("/legacy/moderators/{sid}", delete(legacy::remove_moderator))
 }
 
 async fn not_found() -> ApiError {
@@ -339,6 +381,14 @@ impl ApiError {
     /// A plain-text abort.
     pub(crate) fn text(status: StatusCode, msg: &'static str) -> Self {
         Self::Text(status, Cow::Borrowed(msg))
+    }
+
+    /// The HTTP status this error is answered with.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::Text(status, _) | Self::Werkzeug(status) | Self::Model(status, _) => *status,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 }
 

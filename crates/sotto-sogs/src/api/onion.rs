@@ -70,7 +70,8 @@ pub(super) async fn v4(State(st): State<AppState>, body: Bytes) -> Result<Respon
 }
 
 /// `POST /oxen/v3/lsrpc`, `/loki/v3/lsrpc`: base64 of the encrypted body on 2xx, else of the
-/// encrypted `{"status_code": n}`. Legacy (slash-less) endpoints are not served: 404.
+/// encrypted `{"status_code": n}`. Legacy (slash-less) endpoints run as `/legacy/<endpoint>`
+/// (`legacy.rs`), with the onion's auth code as their `Authorization` token.
 pub(super) async fn v3(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let accepted = accept(st.onion_keys(), &body).map_err(|e| {
         tracing::debug!("undecryptable onion request: {e}");

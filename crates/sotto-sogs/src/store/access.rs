@@ -152,6 +152,15 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Record a user's activity (`User(touch=True)`): `last_active` becomes `now`.
+    pub fn touch_user(&mut self, user_id: i64, now: f64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE users SET last_active = ?2 WHERE id = ?1",
+            params![user_id, now],
+        )?;
+        Ok(())
+    }
+
     /// Record that a user polled a room (`User.update_room_activity`).
     pub fn touch_room_activity(&mut self, room_id: i64, user_id: i64, now: f64) -> Result<()> {
         self.conn.execute(

@@ -10,6 +10,8 @@ use crate::err::Result;
 
 /// Rows per `IN (…)` batch when deleting many messages (PySOGS uses 50).
 const DELETE_BATCH: usize = 50;
+/// Most deletions one legacy poll returns (`get_deletions_deprecated`: `LIMIT 256`).
+const DELETIONS_LIMIT: i64 = 256;
 
 /// A row of `message_details` as the API serves it.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +76,8 @@ pub enum Fetch {
     },
     /// Live messages with id < N, newest first.
     Before(i64),
+    /// Live messages with id > N, oldest first (the legacy API's `from_server_id`).
+    After(i64),
     /// The newest live messages.
     Recent,
     /// One live message.
@@ -149,6 +153,11 @@ impl Store {
                 "AND id < ?2",
                 "ORDER BY id DESC LIMIT ?4",
             ),
+            Fetch::After(_) => (
+                "AND data IS NOT NULL",
+                "AND id > ?2",
+                "ORDER BY id ASC LIMIT ?4",
+            ),
             Fetch::Recent => (
                 "AND data IS NOT NULL",
                 "AND ?2 IS NOT NULL",
@@ -165,7 +174,7 @@ impl Store {
         };
         let arg = match fetch {
             Fetch::Since { seqno, .. } => seqno,
-            Fetch::Before(id) | Fetch::Single(id) => id,
+            Fetch::Before(id) | Fetch::After(id) | Fetch::Single(id) => id,
             Fetch::Recent => 0,
         };
         let sql = format!(
@@ -402,6 +411,35 @@ impl Store {
         )?;
         tx.commit()?;
         Ok((usize::try_from(count).unwrap_or(0), files))
+    }
+
+    /// Deleted messages of a room as (message id, seqno), at most [`DELETIONS_LIMIT`]: those
+    /// with seqno > `since` in seqno order, or without `since` the newest first
+    /// (`get_deletions_deprecated`, the legacy API's `deletions`).
+    pub fn deletions_deprecated(
+        &self,
+        room_id: i64,
+        since: Option<i64>,
+    ) -> Result<Vec<(i64, i64)>> {
+        let sql = match since {
+            Some(_) => {
+                "SELECT id, seqno FROM messages
+                 WHERE room = ?1 AND seqno > ?2 AND data IS NULL
+                 ORDER BY seqno ASC LIMIT ?3"
+            }
+            None => {
+                "SELECT id, seqno FROM messages
+                 WHERE room = ?1 AND data IS NULL AND ?2 IS NULL
+                 ORDER BY seqno DESC LIMIT ?3"
+            }
+        };
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt
+            .query_map(params![room_id, since, DELETIONS_LIMIT], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_>>()?;
+        Ok(rows)
     }
 
     /// A live, unfiltered, non-whisper message of the room (`Room.is_regular_message`).

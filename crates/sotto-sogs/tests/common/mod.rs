@@ -339,6 +339,40 @@ impl Server {
     }
 }
 
+/// A one-hop onion request for `request` to this server, peeled by the hop: the hop's target
+/// on the server (`/oxen/v4/lsrpc` or `/oxen/v3/lsrpc`), the payload it forwards, and the key
+/// that decrypts the answer.
+pub fn onion_request(
+    s: &Server,
+    request: sotto_onion::client::ServerRequest,
+    enc: sotto_onion::EncType,
+) -> (String, Vec<u8>, sotto_onion::client::ReplyKey) {
+    use sotto_onion::client::{build, Destination, Hop, Protocol};
+    use sotto_onion::node::{peel, Layer, NodeKeys, Peeled};
+    let mut secret = [0u8; 32];
+    OsRng.fill_bytes(&mut secret);
+    let hop_keys = NodeKeys::new(secret);
+    let hop = Hop {
+        ed25519: sotto_crypto::Ed25519PublicKey([1u8; 32]),
+        x25519: *hop_keys.public(),
+    };
+    let destination = Destination::Server {
+        server: sotto_onion::client::Server {
+            host: "sogs.example".into(),
+            protocol: Protocol::Http,
+            port: None,
+            x25519: s.pubkey(),
+        },
+        request,
+    };
+    let built = build(&mut OsRng, enc, &[hop], &destination).unwrap();
+    let layer = Layer::from_entry_body(&built.body).unwrap();
+    let Peeled::Proxy { request: proxy, .. } = peel(&hop_keys, &layer).unwrap() else {
+        panic!("expected a proxy request");
+    };
+    (proxy.target, proxy.payload, built.reply)
+}
+
 pub fn b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
