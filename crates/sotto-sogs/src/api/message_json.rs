@@ -22,8 +22,12 @@ use crate::util;
 /// times, keys), used only to size the output buffer once.
 const ROW_OVERHEAD: usize = 256;
 
+/// Most bytes reserved up front: sizes come from the database, and a list bigger than this
+/// (256 messages of the largest kind) grows as a `Vec` does rather than trusting them.
+const PRESIZE_CAP: usize = 8 * 1024 * 1024;
+
 /// Writes messages into one buffer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct MessageWriter {
     out: Vec<u8>,
     /// Padded data of the message being written.
@@ -41,16 +45,17 @@ pub(super) struct Item<'a> {
 impl MessageWriter {
     /// A writer sized for `rows`.
     pub(super) fn for_rows(rows: &[MessageRow]) -> Self {
-        let size: usize = rows
-            .iter()
-            .map(|r| {
-                let data = usize::try_from(r.data_size.unwrap_or(0)).unwrap_or(0);
-                // base64 grows 3 bytes to 4; signatures are 64 bytes (88 in base64).
-                data.div_ceil(3) * 4 + 88 + ROW_OVERHEAD
-            })
-            .sum();
+        let size = rows.iter().fold(2usize, |total, r| {
+            let data = usize::try_from(r.data_size.unwrap_or(0)).unwrap_or(0);
+            // base64 grows 3 bytes to 4; signatures are 64 bytes (88 in base64).
+            let row = data
+                .div_ceil(3)
+                .saturating_mul(4)
+                .saturating_add(88 + ROW_OVERHEAD);
+            total.saturating_add(row)
+        });
         Self {
-            out: Vec::with_capacity(size.saturating_add(2)),
+            out: Vec::with_capacity(size.min(PRESIZE_CAP)),
             padded: Vec::new(),
         }
     }
