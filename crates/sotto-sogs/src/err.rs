@@ -125,6 +125,16 @@ pub enum Error {
     /// A cryptographic operation failed (e.g. a Session ID that is not a valid curve point).
     #[error(transparent)]
     Crypto(#[from] sotto_crypto::Error),
+    /// Writing a JSON answer into memory failed (a `Vec` takes every write, so this would be a
+    /// bug in the writer).
+    #[error("cannot write {what} JSON: {source}")]
+    JsonWrite {
+        /// The answer being written ("message list", "batch").
+        what: &'static str,
+        /// The writer's error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -33,12 +33,20 @@ pub fn remove_padding(data: &[u8]) -> &[u8] {
 /// Re-add padding to stored data: 0x80 then zeros up to `size` bytes (nothing if the stored data
 /// already has that size).
 pub fn add_padding(data: &[u8], size: usize) -> Vec<u8> {
-    let mut out = data.to_vec();
+    let mut out = Vec::with_capacity(size.max(data.len()));
+    add_padding_into(data, size, &mut out);
+    out
+}
+
+/// [`add_padding`] into a reused buffer (cleared first), so that listing many messages does not
+/// allocate per message.
+pub fn add_padding_into(data: &[u8], size: usize, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(data);
     if size > data.len() {
         out.push(0x80);
         out.resize(size, 0);
     }
-    out
 }
 
 /// Percent-decode a URL path (`%XX` sequences; anything malformed is kept as written).

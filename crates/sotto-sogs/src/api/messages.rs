@@ -8,9 +8,10 @@ use axum::http::StatusCode;
 use axum::Extension;
 use serde_json::{json, Map, Value};
 
+use super::message_json::{Item, MessageWriter};
 use super::{
-    b64, decode_b64, find_room, int_param, int_segment, json, json_object, ok, query_param,
-    require_read, require_user, ApiError, ApiResult, AppState, Caller,
+    b64, decode_b64, find_room, int_param, int_segment, json, json_bytes, json_object, ok,
+    query_param, require_read, require_user, ApiError, ApiResult, AppState, Caller,
 };
 use crate::filter::{self, BotReply, Verdict};
 use crate::ids::AccountId;
@@ -33,38 +34,30 @@ const RATE_LIMIT_INTERVAL: f64 = 16.0;
 /// Signature length.
 const SIGNATURE_LEN: usize = 64;
 
-/// Reactions of one message as JSON.
-fn reactions_json(list: Option<&Vec<ReactionInfo>>) -> Value {
-    let mut m = Map::new();
-    for r in list.into_iter().flatten() {
-        let mut v = Map::new();
-        v.insert("index".into(), json!(r.index));
-        v.insert("count".into(), json!(r.count));
-        if r.you {
-            v.insert("you".into(), json!(true));
-        }
-        if !r.reactors.is_empty() {
-            v.insert("reactors".into(), json!(r.reactors));
-        }
-        m.insert(r.reaction.clone(), Value::Object(v));
-    }
-    Value::Object(m)
-}
-
-/// Messages as PySOGS's `get_messages_for` returns them, with reactions.
-fn messages_json(
+/// Messages as PySOGS's `get_messages_for` returns them, with reactions: the JSON list, or
+/// with `single` the first message alone (`None` if there is none).
+fn messages_body(
     store: &Store,
     rows: &[MessageRow],
     fetch: Fetch,
     viewer: Option<i64>,
     reactor_limit: i64,
-) -> crate::Result<Vec<Value>> {
+    single: bool,
+) -> crate::Result<Option<Vec<u8>>> {
     let since = match fetch {
         Fetch::Since { seqno, .. } => seqno,
         _ => 0,
     };
     let reaction_only =
         |r: &MessageRow| since != 0 && r.seqno_reactions > since && since >= r.seqno_data;
+    let rows = if single {
+        match rows.first() {
+            Some(row) => std::slice::from_ref(row),
+            None => return Ok(None),
+        }
+    } else {
+        rows
+    };
     let ids: Vec<i64> = rows
         .iter()
         .filter(|r| r.data.is_some() || reaction_only(r))
@@ -72,48 +65,22 @@ fn messages_json(
         .collect();
     let reactions: HashMap<i64, Vec<ReactionInfo>> =
         store.reactions_for(&ids, viewer, reactor_limit)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut m = Map::new();
-        m.insert("id".into(), json!(row.id));
-        m.insert("seqno".into(), json!(row.seqno));
-        if reaction_only(row) {
-            m.insert("reactions".into(), reactions_json(reactions.get(&row.id)));
-            out.push(Value::Object(m));
-            continue;
-        }
-        m.insert("session_id".into(), json!(row.session_id));
-        m.insert("posted".into(), json!(row.posted));
-        match &row.data {
-            None => {
-                m.insert("data".into(), Value::Null);
-                m.insert("deleted".into(), json!(true));
-            }
-            Some(data) => {
-                let size = usize::try_from(row.data_size.unwrap_or(0)).unwrap_or(0);
-                m.insert("data".into(), b64(&util::add_padding(data, size)));
-                m.insert(
-                    "signature".into(),
-                    b64(row.signature.as_deref().unwrap_or_default()),
-                );
-                m.insert("reactions".into(), reactions_json(reactions.get(&row.id)));
-            }
-        }
-        if let Some(edited) = row.edited {
-            m.insert("edited".into(), json!(edited));
-        }
-        if row.whisper_to.is_some() || row.whisper_mods {
-            m.insert("whisper".into(), json!(true));
-            // PySOGS on SQLite serves the stored column as is: 0 or 1, not a JSON boolean
-            // (tests/pysogs_fixture.rs compares it with PySOGS's answers).
-            m.insert("whisper_mods".into(), json!(i64::from(row.whisper_mods)));
-            if let Some(to) = &row.whisper_to {
-                m.insert("whisper_to".into(), json!(to));
-            }
-        }
-        out.push(Value::Object(m));
-    }
-    Ok(out)
+    let mut writer = MessageWriter::for_rows(rows);
+    let mut items = rows.iter().map(|row| Item {
+        row,
+        reaction_only: reaction_only(row),
+        reactions: reactions.get(&row.id).map(Vec::as_slice),
+    });
+    let written = if single {
+        items.try_for_each(|item| writer.message(&item))
+    } else {
+        writer.list(items)
+    };
+    written.map_err(|source| crate::Error::JsonWrite {
+        what: "message list",
+        source,
+    })?;
+    Ok(Some(writer.into_bytes()))
 }
 
 /// The shared body of the message-listing routes.
@@ -143,14 +110,10 @@ fn fetch(
         moderator: perms.is_moderator(),
     };
     let rows = store.messages_for(room.id, viewer, fetch, limit)?;
-    let list = messages_json(&store, &rows, fetch, viewer.user, reactors)?;
-    if single {
-        return match list.into_iter().next() {
-            Some(msg) => ok(msg),
-            None => Err(ApiError::not_found()),
-        };
+    match messages_body(&store, &rows, fetch, viewer.user, reactors, single)? {
+        Some(body) => Ok(json_bytes(StatusCode::OK, body)),
+        None => Err(ApiError::not_found()),
     }
-    ok(Value::Array(list))
 }
 
 /// `GET /room/<token>/messages/since/<seqno>`.

@@ -10,6 +10,7 @@ mod batch;
 mod dm;
 mod files;
 mod legacy;
+mod message_json;
 mod messages;
 mod onion;
 mod quota;
@@ -457,9 +458,36 @@ fn werkzeug_page(status: StatusCode) -> String {
     )
 }
 
+/// Marks a response whose body is compact `serde_json` output with object keys in sorted order,
+/// byte for byte what parsing it into a `Value` and writing that again would give, so `/batch`
+/// can embed it as it is instead of parsing and re-writing it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CanonicalJson;
+
+/// The content type of JSON answers (`axum::Json`'s, Flask's `jsonify`'s).
+const JSON_CONTENT_TYPE: &str = "application/json";
+
 /// A JSON response with a status.
 pub(crate) fn json(status: StatusCode, value: Value) -> Response {
-    (status, axum::Json(value)).into_response()
+    let mut resp = (status, axum::Json(value)).into_response();
+    // A value that failed to serialize is a text/plain 500 from axum, not JSON.
+    if resp.headers().get(header::CONTENT_TYPE)
+        == Some(&HeaderValue::from_static(JSON_CONTENT_TYPE))
+    {
+        resp.extensions_mut().insert(CanonicalJson);
+    }
+    resp
+}
+
+/// A JSON response from bytes written in [`CanonicalJson`] form (one write of the whole body).
+pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    let content_type = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    )];
+    let mut resp = (status, content_type, body).into_response();
+    resp.extensions_mut().insert(CanonicalJson);
+    resp
 }
 
 /// A 200 JSON response.
