@@ -163,22 +163,22 @@ fn text(status: u16, body: impl Into<String>) -> Response {
 }
 
 fn reply_response(reply: Reply) -> Response {
-    match reply.body {
-        Body::Text(t) => text(reply.status, t),
-        Body::Json(v) => {
-            let status =
-                StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (
-                status,
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                v.to_string(),
-            )
-                .into_response()
-        }
-    }
+    let json = match reply.body {
+        Body::Text(t) => return text(reply.status, t),
+        // Serializing a `Value` into a Vec cannot fail.
+        Body::Json(v) => serde_json::to_vec(&v).unwrap_or_default(),
+        Body::Page(page) => page.to_json_bytes(),
+    };
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response()
 }
 
 async fn storage_rpc(
