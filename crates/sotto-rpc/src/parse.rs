@@ -636,6 +636,76 @@ mod tests {
         assert!(typed >= 15, "typed path taken {typed} times");
     }
 
+    proptest::proptest! {
+        /// Any mix of the fields `retrieve` reads (repeated, null, of every JSON type, in range
+        /// or not) gets the same answer from both paths.
+        #[test]
+        fn any_retrieve_params_get_the_general_paths_answer(
+            fields in proptest::collection::vec((0..KEYS.len(), 0..VALUES.len()), 0..10)
+        ) {
+            let id = Identity::from_seed(
+                &Seed::from_hex("0123456789abcdef0123456789abcdef").unwrap(),
+            );
+            let values: Vec<String> = VALUES
+                .iter()
+                .map(|v| {
+                    v.replace("PK", &id.session_id().to_string())
+                        .replace("ED", &id.ed25519_public().to_hex())
+                })
+                .collect();
+            let params: Vec<String> = fields
+                .iter()
+                .map(|&(k, v)| format!(r#""{}":{}"#, KEYS[k], values[v]))
+                .collect();
+            let body = format!(r#"{{"method":"retrieve","params":{{{}}}}}"#, params.join(","));
+            let b = body.as_bytes();
+            proptest::prop_assert_eq!(Request::parse(b), Request::parse_value(b), "{}", body);
+        }
+    }
+
+    const KEYS: &[&str] = &[
+        "pubkey",
+        "pubKey",
+        "pubkey_ed25519",
+        "signature",
+        "timestamp",
+        "namespace",
+        "max_count",
+        "max_size",
+        "last_hash",
+        "lastHash",
+        "subaccount",
+        "subaccount_sig",
+        "other",
+    ];
+
+    const VALUES: &[&str] = &[
+        r#""PK""#,
+        r#""ED""#,
+        r#""AAAA""#,
+        r#""""#,
+        r#""A\u0041""#,
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "0",
+        "-1",
+        "2",
+        "-10",
+        "32767",
+        "32768",
+        "-32769",
+        "1700000000000",
+        "1700000000",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "1e3",
+        "10.0",
+        r#""all""#,
+    ];
+
     #[test]
     fn a_poll_as_clients_send_it_takes_the_typed_path() {
         let body = &bodies()[1];
