@@ -112,8 +112,8 @@ impl OnionService {
                     let reply =
                         handle_client(&self.node, &self.peers, request.body, now_ms()).await;
                     let body = match reply.body {
-                        Body::Json(v) => ReplyBody::Json(v),
                         Body::Text(t) => ReplyBody::Text(t),
+                        json => ReplyBody::Json(json.into_value()),
                     };
                     return OnionReply {
                         status: 200,

@@ -217,6 +217,7 @@ async fn wait_for_messages(
     };
     let first = run(now).await;
     let empty = match &first.body {
+        Body::Page(page) => page.messages.is_empty(),
         Body::Json(v) => v
             .get("messages")
             .and_then(Value::as_array)

@@ -11,7 +11,7 @@ use sotto_rpc::limits::TTL_MAX_PRIVATE_MS;
 use sotto_rpc::{message_hash, Namespace, NamespaceSelector, Request, RpcError};
 
 use crate::keys::NodeKeys;
-use crate::store::{AccountKey, ExpireMode, RetrieveLimits, Store};
+use crate::store::{AccountKey, ExpireMode, RetrieveLimits, Store, StoredMessage};
 use crate::swarm::SwarmView;
 
 /// The storage-server version we are compatible with, as `info` reports it.
@@ -35,8 +35,143 @@ pub struct Reply {
 pub enum Body {
     /// `application/json`.
     Json(Value),
+    /// `application/json`: a retrieve's page, kept typed so that the hot path serializes it
+    /// straight to bytes instead of building a `Value` tree first.
+    Page(RetrievePage),
     /// `text/plain`.
     Text(String),
+}
+
+impl Body {
+    /// The body as a JSON value: JSON as it is, text as a string (a batch subresult's `body`).
+    pub fn into_value(self) -> Value {
+        match self {
+            Self::Json(v) => v,
+            Self::Page(p) => p.to_value(),
+            Self::Text(t) => Value::String(t),
+        }
+    }
+}
+
+/// A retrieve's answer: `{"hf", "messages": [{"data", "expiration", "hash", "timestamp"}],
+/// "more", "t"}`, with the fields in the sorted order a `serde_json::Value` object gives them,
+/// so the bytes are those of the `Value` form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetrievePage {
+    /// The messages, oldest first.
+    pub messages: Vec<StoredMessage>,
+    /// Whether more messages are waiting after these.
+    pub more: bool,
+    /// Node time, ms.
+    pub t: i64,
+}
+
+impl RetrievePage {
+    /// The page as a JSON value (batches and onion replies embed it in a larger reply).
+    pub fn to_value(&self) -> Value {
+        // Serializing plain fields into a `Value` cannot fail.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The page as JSON bytes, written once into a buffer sized for it.
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        // Per message: the data as base64 plus the keys, the hash and two timestamps.
+        let estimate = 64
+            + self
+                .messages
+                .iter()
+                .map(|m| 100 + m.hash.len() + m.data.len().div_ceil(3) * 4)
+                .sum::<usize>();
+        let mut out = Vec::with_capacity(estimate);
+        // The same bytes as the `Serialize` form (a test holds them equal), written directly:
+        // base64 never needs JSON escaping, so the data (most of the reply) is encoded straight
+        // into the buffer instead of being scanned for escapes on the way. Writing into a Vec
+        // cannot fail.
+        out.extend_from_slice(b"{\"hf\":");
+        put_json(&mut out, &NETWORK_VERSION);
+        out.extend_from_slice(b",\"messages\":[");
+        for (i, m) in self.messages.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"data\":\"");
+            let start = out.len();
+            out.resize(
+                start + base64::encoded_len(m.data.len(), true).unwrap_or(0),
+                0,
+            );
+            let written = STANDARD
+                .encode_slice(&m.data, out.get_mut(start..).unwrap_or_default())
+                .unwrap_or(0);
+            out.truncate(start + written);
+            out.extend_from_slice(b"\",\"expiration\":");
+            put_json(&mut out, &m.expiry);
+            out.extend_from_slice(b",\"hash\":");
+            put_json(&mut out, &m.hash);
+            out.extend_from_slice(b",\"timestamp\":");
+            put_json(&mut out, &m.timestamp);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"],\"more\":");
+        put_json(&mut out, &self.more);
+        out.extend_from_slice(b",\"t\":");
+        put_json(&mut out, &self.t);
+        out.push(b'}');
+        out
+    }
+}
+
+impl serde::Serialize for RetrievePage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("hf", &NETWORK_VERSION)?;
+        map.serialize_entry("messages", &PageMessages(&self.messages))?;
+        map.serialize_entry("more", &self.more)?;
+        map.serialize_entry("t", &self.t)?;
+        map.end()
+    }
+}
+
+/// Append `v` as serde_json writes it (numbers; strings with their escapes).
+fn put_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+    // Writing these into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, v);
+}
+
+/// The `messages` list of a [`RetrievePage`].
+struct PageMessages<'a>(&'a [StoredMessage]);
+
+impl serde::Serialize for PageMessages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(PageMessage))
+    }
+}
+
+/// One message of a [`RetrievePage`]; `data` is base64-encoded as it is written, without an
+/// intermediate string.
+struct PageMessage<'a>(&'a StoredMessage);
+
+impl serde::Serialize for PageMessage<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let m = self.0;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("data", &Base64Str(&m.data))?;
+        map.serialize_entry("expiration", &m.expiry)?;
+        map.serialize_entry("hash", &m.hash)?;
+        map.serialize_entry("timestamp", &m.timestamp)?;
+        map.end()
+    }
+}
+
+/// Bytes serialized as a standard base64 string.
+struct Base64Str<'a>(&'a [u8]);
+
+impl serde::Serialize for Base64Str<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&base64::display::Base64Display::new(self.0, &STANDARD))
+    }
 }
 
 impl Reply {
@@ -56,12 +191,8 @@ impl Reply {
     }
 
     /// `{"code", "body"}` as a batch result.
-    fn as_subresult(&self) -> Value {
-        let body = match &self.body {
-            Body::Json(v) => v.clone(),
-            Body::Text(t) => Value::String(t.clone()),
-        };
-        json!({"code": self.status, "body": body})
+    fn into_subresult(self) -> Value {
+        json!({"code": self.status, "body": self.body.into_value()})
     }
 }
 
@@ -197,7 +328,7 @@ impl Node {
             Request::Batch(subs) => {
                 let results: Vec<Value> = subs
                     .iter()
-                    .map(|r| self.dispatch(r, now).as_subresult())
+                    .map(|r| self.dispatch(r, now).into_subresult())
                     .collect();
                 Reply::json(200, json!({"results": results}))
             }
@@ -206,7 +337,7 @@ impl Node {
                 for sub in subs {
                     let reply = self.dispatch(sub, now);
                     let ok = (200..300).contains(&reply.status);
-                    results.push(reply.as_subresult());
+                    results.push(reply.into_subresult());
                     if !ok {
                         break;
                     }
@@ -311,19 +442,14 @@ impl Node {
                         )
                     })
                     .map_err(db)?;
-                let messages: Vec<Value> = page
-                    .messages
-                    .iter()
-                    .map(|m| {
-                        json!({"hash": m.hash, "timestamp": m.timestamp,
-                               "expiration": m.expiry, "data": STANDARD.encode(&m.data)})
-                    })
-                    .collect();
-                Ok(with_misc(
-                    200,
-                    json!({"messages": messages, "more": page.more}),
-                    now,
-                ))
+                Ok(Reply {
+                    status: 200,
+                    body: Body::Page(RetrievePage {
+                        messages: page.messages,
+                        more: page.more,
+                        t: now,
+                    }),
+                })
             }
             Request::Delete(r) => {
                 let deleted = self
@@ -450,5 +576,66 @@ fn with_misc(status: u16, mut value: Value, now: i64) -> Reply {
 fn set(value: &mut Value, key: &str, v: Value) {
     if let Some(object) = value.as_object_mut() {
         object.insert(key.to_owned(), v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The page as the node built it before it was typed: a `Value` tree.
+    fn page_as_value_tree(page: &RetrievePage) -> Value {
+        let messages: Vec<Value> = page
+            .messages
+            .iter()
+            .map(|m| {
+                json!({"hash": m.hash, "timestamp": m.timestamp,
+                       "expiration": m.expiry, "data": STANDARD.encode(&m.data)})
+            })
+            .collect();
+        json!({"messages": messages, "more": page.more, "t": page.t, "hf": NETWORK_VERSION})
+    }
+
+    fn message(hash: &str, data: &[u8]) -> StoredMessage {
+        StoredMessage {
+            hash: hash.to_owned(),
+            namespace: 0,
+            timestamp: 1_700_000_000_000,
+            expiry: i64::MAX,
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_typed_page_writes_the_bytes_of_its_value_tree() {
+        // Data lengths around every base64 padding case, bytes that encode to `+` and `/`, a
+        // long message, and a hash with characters JSON must escape.
+        let long: Vec<u8> = (0..=255).cycle().take(70_000).collect();
+        let pages = [
+            RetrievePage {
+                messages: vec![],
+                more: false,
+                t: 0,
+            },
+            RetrievePage {
+                messages: vec![
+                    message("a", b""),
+                    message("b", b"x"),
+                    message("c", b"xy"),
+                    message("d", b"xyz"),
+                    message("e", &[0xfb, 0xff, 0xfe]),
+                    message("quote\" back\\slash \u{1}", &long),
+                ],
+                more: true,
+                t: -5,
+            },
+        ];
+        for page in pages {
+            let tree = page_as_value_tree(&page);
+            assert_eq!(page.to_json_bytes(), serde_json::to_vec(&tree).unwrap());
+            assert_eq!(page.to_value(), tree);
+            assert_eq!(Body::Page(page).into_value(), tree);
+        }
     }
 }

@@ -43,7 +43,7 @@ pub(crate) fn at_most_one<T>(a: (&str, Option<T>), b: (&str, Option<T>)) -> Resu
 }
 
 /// Reject a timestamp that was surely given in seconds.
-fn check_ms(name: &str, ms: i64) -> Result<i64> {
+pub(crate) fn check_ms(name: &str, ms: i64) -> Result<i64> {
     if ms < MIN_TIMESTAMP_MS {
         return Err(RpcError::invalid(format!(
             "Invalid timestamp for '{name}': timestamp must be in milliseconds"

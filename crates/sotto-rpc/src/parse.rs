@@ -9,9 +9,9 @@ use serde_json::{Map, Value};
 use crate::auth::{Auth, LENIENT_BASE64};
 use crate::err::{Result, RpcError};
 use crate::hash::{is_valid_message_hash, MessageHash};
-use crate::ids::{AccountId, NamespaceSelector};
+use crate::ids::{AccountId, Namespace, NamespaceSelector};
 use crate::limits::{BATCH_REQUEST_MAX, MAX_MESSAGE_BODY, MAX_MESSAGE_BODY_BASE64};
-use crate::params::{at_most_one, load_account, require, Params};
+use crate::params::{at_most_one, check_ms, load_account, require, Params};
 use crate::request::{
     Delete, Expire, ExpireMode, GetExpiries, NamespaceOp, Request, Retrieve, Store,
 };
@@ -20,6 +20,14 @@ impl Request {
     /// Parse a request body `{"method": …, "params": {…}}` (`storage-rpc.md` §1.2). Errors carry
     /// the status and text the reference answers with.
     pub fn parse(body: &[u8]) -> Result<Self> {
+        match typed_retrieve(body) {
+            Some(params) => Ok(Self::Retrieve(retrieve_from(params.fields()?)?)),
+            None => Self::parse_value(body),
+        }
+    }
+
+    /// [`Request::parse`] through a `serde_json::Value`: every method, every malformed body.
+    fn parse_value(body: &[u8]) -> Result<Self> {
         let value: Value =
             serde_json::from_slice(body).map_err(|_| RpcError::new(400, "invalid json"))?;
         let method = value
@@ -146,6 +154,20 @@ fn store(p: Params<'_>) -> Result<Store> {
     })
 }
 
+/// The fields `retrieve` reads, each of the right type: the first stage of its parse.
+struct RetrieveFields<'a> {
+    last_hash_old: Option<&'a str>,
+    last_hash: Option<&'a str>,
+    max_count: Option<i64>,
+    max_size: Option<i64>,
+    namespace: Option<Namespace>,
+    pub_key: Option<&'a str>,
+    pubkey: Option<&'a str>,
+    pubkey_ed25519: Option<&'a str>,
+    signature: Option<&'a str>,
+    timestamp: Option<i64>,
+}
+
 fn retrieve(p: Params<'_>) -> Result<Retrieve> {
     let last_hash_old = p.string("lastHash")?;
     let last_hash = p.string("last_hash")?;
@@ -158,7 +180,112 @@ fn retrieve(p: Params<'_>) -> Result<Retrieve> {
     let signature = p.string("signature")?;
     subaccount_fields(p)?;
     let timestamp = p.timestamp("timestamp")?;
+    retrieve_from(RetrieveFields {
+        last_hash_old,
+        last_hash,
+        max_count,
+        max_size,
+        namespace,
+        pub_key,
+        pubkey,
+        pubkey_ed25519,
+        signature,
+        timestamp,
+    })
+}
 
+/// A `retrieve` body read straight into typed fields, without a `serde_json::Value` tree: the
+/// common case of a poll. Strings are borrowed from the body, so an escaped string, like any
+/// field of another type, a duplicate key or a number out of range, fails this reading; the
+/// caller then takes the general path, which gives such a body the reference's answer. What
+/// this reads successfully the general path reads to the same values (the fields it does not
+/// name are ignored by both).
+#[derive(serde::Deserialize)]
+struct TypedRetrieveBody<'a> {
+    #[serde(borrow)]
+    method: &'a str,
+    #[serde(borrow)]
+    params: TypedRetrieveParams<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct TypedRetrieveParams<'a> {
+    #[serde(rename = "lastHash", borrow)]
+    last_hash_old: Option<&'a str>,
+    #[serde(borrow)]
+    last_hash: Option<&'a str>,
+    max_count: Option<i64>,
+    max_size: Option<i64>,
+    namespace: Option<i16>,
+    #[serde(rename = "pubKey", borrow)]
+    pub_key: Option<&'a str>,
+    #[serde(borrow)]
+    pubkey: Option<&'a str>,
+    #[serde(borrow)]
+    pubkey_ed25519: Option<&'a str>,
+    #[serde(borrow)]
+    signature: Option<&'a str>,
+    // Read only for their type, as `subaccount_fields` does.
+    #[serde(borrow)]
+    subaccount: Option<&'a str>,
+    #[serde(borrow)]
+    subaccount_sig: Option<&'a str>,
+    /// Unsigned, as `Params::timestamp` reads it: a negative value is not taken here.
+    timestamp: Option<u64>,
+}
+
+impl<'a> TypedRetrieveParams<'a> {
+    /// The fields, with the one check the general path makes while reading types: a
+    /// timestamp given in seconds.
+    fn fields(&self) -> Result<RetrieveFields<'a>> {
+        let _ = (self.subaccount, self.subaccount_sig);
+        let timestamp = match self.timestamp {
+            Some(ms) => Some(check_ms(
+                "timestamp",
+                i64::try_from(ms).unwrap_or(i64::MIN),
+            )?),
+            None => None,
+        };
+        Ok(RetrieveFields {
+            last_hash_old: self.last_hash_old,
+            last_hash: self.last_hash,
+            max_count: self.max_count,
+            max_size: self.max_size,
+            namespace: self.namespace.map(Namespace),
+            pub_key: self.pub_key,
+            pubkey: self.pubkey,
+            pubkey_ed25519: self.pubkey_ed25519,
+            signature: self.signature,
+            timestamp,
+        })
+    }
+}
+
+/// The typed fields of a `retrieve` body, or `None` for anything the general path must read.
+fn typed_retrieve(body: &[u8]) -> Option<TypedRetrieveParams<'_>> {
+    // Other methods (stores above all) skip the attempt: it would fail on their fields.
+    const METHOD: &[u8] = b"\"retrieve\"";
+    if !body.windows(METHOD.len()).any(|w| w == METHOD) {
+        return None;
+    }
+    let typed: TypedRetrieveBody<'_> = serde_json::from_slice(body).ok()?;
+    (typed.method == "retrieve").then_some(typed.params)
+}
+
+/// The second stage of `retrieve`'s parse: presence and meaning of the typed fields.
+fn retrieve_from(f: RetrieveFields<'_>) -> Result<Retrieve> {
+    let RetrieveFields {
+        last_hash_old,
+        last_hash,
+        max_count,
+        max_size,
+        namespace,
+        pub_key,
+        pubkey,
+        pubkey_ed25519,
+        signature,
+        timestamp,
+    } = f;
     let pk = aliased_pubkey(pubkey, pub_key)?;
     // Auth is read whenever any part of it is given or an explicit namespace needs it; an
     // absent namespace (0) without auth is left for `check` to refuse with 401.
@@ -413,4 +540,180 @@ fn batch(params: &Map<String, Value>) -> Result<Vec<Request>> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use sotto_crypto::{Identity, Seed};
+
+    /// `retrieve` bodies, raw, with the fields a client sends and every way to spoil them.
+    fn bodies() -> Vec<String> {
+        let id = Identity::from_seed(&Seed::from_hex("0123456789abcdef0123456789abcdef").unwrap());
+        let pk = id.session_id().to_string();
+        let ed = id.ed25519_public().to_hex();
+        let sig = STANDARD_SIG.encode(id.sign(b"retrieve1700000000000"));
+        let hash = "A".repeat(43);
+        let ok = format!(
+            r#""pubkey":"{pk}","pubkey_ed25519":"{ed}","signature":"{sig}","timestamp":1700000000000"#
+        );
+        let variants = [
+            ok.clone(),
+            format!(r#"{ok},"max_count":10,"last_hash":"{hash}""#),
+            format!(r#"{ok},"lastHash":"{hash}","max_size":-4,"namespace":2"#),
+            format!(r#"{ok},"last_hash":"{hash}","lastHash":"{hash}""#),
+            format!(r#"{ok},"last_hash":"short""#),
+            format!(r#"{ok},"last_hash":"","sotto_wait_ms":5000,"extra":[1,{{}}]"#),
+            format!(r#"{ok},"max_count":18446744073709551615"#),
+            format!(r#"{ok},"max_count":-3,"max_size":9223372036854775807"#),
+            format!(r#"{ok},"max_count":10.0"#),
+            format!(r#"{ok},"max_count":"10""#),
+            format!(r#"{ok},"namespace":32768"#),
+            format!(r#"{ok},"namespace":-32768"#),
+            format!(r#"{ok},"namespace":"all""#),
+            format!(r#"{ok},"namespace":null,"max_count":null"#),
+            format!(r#"{ok},"subaccount":5"#),
+            format!(r#"{ok},"subaccount":"x","subaccount_sig":"y""#),
+            format!(r#"{ok},"pubKey":"{pk}""#),
+            format!(r#"{ok},"pubkey":"{pk}""#),
+            format!(r#""pubKey":"{pk}","timestamp":1700000000000"#),
+            format!(r#""pubkey":"{pk}""#),
+            format!(r#""pubkey":"{pk}","namespace":-10"#),
+            format!(r#""pubkey":"05\u0030{}""#, &pk[3..]),
+            format!(r#""pubkey":"{pk}","pubkey_ed25519":"{ed}","signature":"{sig}""#),
+            format!(
+                r#""pubkey":"{pk}","pubkey_ed25519":"{ed}","signature":"{sig}","timestamp":1700000000"#
+            ),
+            format!(
+                r#""pubkey":"{pk}","pubkey_ed25519":"{ed}","signature":"{sig}","timestamp":-1"#
+            ),
+            format!(
+                r#""pubkey":"{pk}","pubkey_ed25519":"{ed}","signature":"{sig}","timestamp":18446744073709551615"#
+            ),
+            format!(r#""pubkey":"{pk}","signature":"{sig}","timestamp":1700000000000"#),
+            format!(
+                r#""pubkey":"{pk}","pubkey_ed25519":"00","signature":"{sig}","timestamp":1700000000000"#
+            ),
+            format!(
+                r#""pubkey":"{pk}","pubkey_ed25519":"{ed}","signature":"!!","timestamp":1700000000000"#
+            ),
+            r#""pubkey":"nothex","timestamp":1700000000000"#.to_owned(),
+            r#""pubkey":7"#.to_owned(),
+            String::new(),
+        ];
+        let mut bodies: Vec<String> = variants
+            .iter()
+            .map(|p| format!(r#"{{"method":"retrieve","params":{{{p}}}}}"#))
+            .collect();
+        bodies.extend([
+            format!(r#"{{"params":{{{ok}}},"method":"retrieve"}}"#),
+            format!(r#"{{"method":"retrieve","method":"retrieve","params":{{{ok}}}}}"#),
+            format!(r#"{{"method":"retrieve","params":{{{ok}}},"params":{{}}}}"#),
+            format!(r#"{{"method":"retrieve","params":[{ok}]}}"#),
+            r#"{"method":"retrieve"}"#.to_owned(),
+            format!(r#"{{"method":"store","params":{{{ok}}},"note":"retrieve"}}"#),
+            format!(r#"{{"method":"retrieve","params":{{{ok}}}}} trailing"#),
+            format!(r#"  {{"method":"retrieve","params":{{{ok}}}}}  "#),
+            format!(r#"{{"method":"retrieve","params":{{{ok}}},"id":1}}"#),
+        ]);
+        bodies
+    }
+
+    const STANDARD_SIG: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn the_typed_retrieve_path_answers_as_the_general_path() {
+        let mut typed = 0;
+        for body in bodies() {
+            let b = body.as_bytes();
+            if typed_retrieve(b).is_some() {
+                typed += 1;
+            }
+            assert_eq!(Request::parse(b), Request::parse_value(b), "{body}");
+        }
+        // The fast path is taken for the well-formed bodies, not only refused.
+        assert!(typed >= 15, "typed path taken {typed} times");
+    }
+
+    proptest::proptest! {
+        /// Any mix of the fields `retrieve` reads (repeated, null, of every JSON type, in range
+        /// or not) gets the same answer from both paths.
+        #[test]
+        fn any_retrieve_params_get_the_general_paths_answer(
+            fields in proptest::collection::vec((0..KEYS.len(), 0..VALUES.len()), 0..10)
+        ) {
+            let id = Identity::from_seed(
+                &Seed::from_hex("0123456789abcdef0123456789abcdef").unwrap(),
+            );
+            let values: Vec<String> = VALUES
+                .iter()
+                .map(|v| {
+                    v.replace("PK", &id.session_id().to_string())
+                        .replace("ED", &id.ed25519_public().to_hex())
+                })
+                .collect();
+            let params: Vec<String> = fields
+                .iter()
+                .map(|&(k, v)| format!(r#""{}":{}"#, KEYS[k], values[v]))
+                .collect();
+            let body = format!(r#"{{"method":"retrieve","params":{{{}}}}}"#, params.join(","));
+            let b = body.as_bytes();
+            proptest::prop_assert_eq!(Request::parse(b), Request::parse_value(b), "{}", body);
+        }
+    }
+
+    const KEYS: &[&str] = &[
+        "pubkey",
+        "pubKey",
+        "pubkey_ed25519",
+        "signature",
+        "timestamp",
+        "namespace",
+        "max_count",
+        "max_size",
+        "last_hash",
+        "lastHash",
+        "subaccount",
+        "subaccount_sig",
+        "other",
+    ];
+
+    const VALUES: &[&str] = &[
+        r#""PK""#,
+        r#""ED""#,
+        r#""AAAA""#,
+        r#""""#,
+        r#""A\u0041""#,
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "0",
+        "-1",
+        "2",
+        "-10",
+        "32767",
+        "32768",
+        "-32769",
+        "1700000000000",
+        "1700000000",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "1e3",
+        "10.0",
+        r#""all""#,
+    ];
+
+    #[test]
+    fn a_poll_as_clients_send_it_takes_the_typed_path() {
+        let body = &bodies()[1];
+        let params = typed_retrieve(body.as_bytes()).unwrap();
+        assert_eq!(params.max_count, Some(10));
+        assert!(matches!(
+            Request::parse(body.as_bytes()),
+            Ok(Request::Retrieve(_))
+        ));
+    }
 }
