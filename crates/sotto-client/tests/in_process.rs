@@ -92,8 +92,8 @@ impl InProcess {
             Ok(Peeled::Final { request, replier }) => {
                 let reply = self.storage(node, &request.body);
                 let body = match reply.body {
-                    Body::Json(v) => ReplyBody::Json(v),
                     Body::Text(t) => ReplyBody::Text(t),
+                    json => ReplyBody::Json(json.into_value()),
                 };
                 let wrapped = replier.wrap(
                     &mut rand::rngs::OsRng,
@@ -133,6 +133,7 @@ impl Transport for Shared {
                 let reply = network.storage(engine, &body);
                 let bytes = match reply.body {
                     Body::Json(v) => v.to_string().into_bytes(),
+                    Body::Page(page) => page.to_json_bytes(),
                     Body::Text(t) => t.into_bytes(),
                 };
                 Ok((reply.status, bytes))
