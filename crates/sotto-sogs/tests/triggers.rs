@@ -575,3 +575,47 @@ fn room_moderators_view_prefers_room_visibility() {
     assert_eq!(vis(f.room), 0, "room-level hidden wins over global visible");
     assert_eq!(vis(f.other_room), 1);
 }
+
+/// Store functions that open their own write transaction, called inside `Store::atomic` (the
+/// legacy `ban_and_delete_all`): their changes stay or go with the enclosing transaction.
+#[test]
+fn store_writes_inside_atomic_stay_or_go_together() {
+    let mut f = fixture();
+    let (room, bob) = (f.room, f.bob);
+    let msg = post(&f.store, room, bob, b"hello");
+    let banned = |s: &Store| {
+        int(
+            s,
+            "SELECT COUNT(*) FROM user_permission_overrides WHERE room = ?1 AND \"user\" = ?2
+             AND banned",
+            params![room, bob],
+        )
+    };
+    let live = |s: &Store| {
+        int(
+            s,
+            "SELECT COUNT(*) FROM messages WHERE id = ?1 AND data IS NOT NULL",
+            params![msg],
+        )
+    };
+
+    // A failure after both writes undoes both.
+    let failed = f.store.atomic(|s| {
+        s.ban_from_room(room, bob, None)?;
+        s.delete_all_posts(room, bob)?;
+        s.sql_execute("INSERT INTO no_such_table VALUES (1)", &[])
+    });
+    assert!(failed.is_err());
+    assert_eq!((banned(&f.store), live(&f.store)), (0, 1));
+
+    // Success keeps both, and the store still opens top-level transactions afterwards.
+    f.store
+        .atomic(|s| {
+            s.ban_from_room(room, bob, None)?;
+            s.delete_all_posts(room, bob)
+        })
+        .unwrap();
+    assert_eq!((banned(&f.store), live(&f.store)), (1, 0));
+    assert!(f.store.unban_from_room(room, bob).unwrap());
+    assert_eq!(banned(&f.store), 0);
+}

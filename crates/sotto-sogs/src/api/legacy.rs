@@ -633,12 +633,19 @@ fn body_target(st: &AppState, store: &mut Store, body: &[u8]) -> ApiResult<User>
 /// `Room.ban_user` without a timeout: 403 `Permission denied` for a self-ban, a global
 /// moderator, or a room moderator banned by a non-admin.
 fn ban(store: &mut Store, a: &Access, target: &User) -> ApiResult<()> {
+    may_ban(store, a, target)?;
+    store.ban_from_room(a.room.id, target.id, None)?;
+    Ok(())
+}
+
+/// Whether the caller may ban `target` from the room: not themself, not a global moderator,
+/// and a room moderator only if the caller is an admin.
+fn may_ban(store: &Store, a: &Access, target: &User) -> ApiResult<()> {
     let theirs = store.permissions(&a.room, Some(target))?;
     if target.id == a.user.id || target.moderator || (theirs.is_moderator() && !a.perms.is_admin())
     {
         return Err(ApiError::permission_denied());
     }
-    store.ban_from_room(a.room.id, target.id, None)?;
     Ok(())
 }
 
@@ -667,9 +674,13 @@ pub(super) async fn ban_and_delete_all(
     let a = access(&st, &mut store, &caller, &headers, Need::Moderator)?;
     let target = body_target(&st, &mut store, &body)?;
     // The ban's checks also cover `delete_all_posts`'s (a moderator deleting a non-admin's
-    // posts) and run before either writes, so a refusal changes nothing.
-    ban(&mut store, &a, &target)?;
-    store.delete_all_posts(a.room.id, target.id)?;
+    // posts) and run before either writes; the two writes stay or go together, as in PySOGS's
+    // `db.transaction()`.
+    may_ban(&store, &a, &target)?;
+    store.atomic(|store| {
+        store.ban_from_room(a.room.id, target.id, None)?;
+        store.delete_all_posts(a.room.id, target.id)
+    })?;
     ok(json!({"status_code": 200}))
 }
 

@@ -508,6 +508,18 @@ impl Db {
         Ok(Tx {
             db: self,
             committed: false,
+            nested: false,
+        })
+    }
+
+    /// A write "transaction" inside an open one: a savepoint, released on [`Tx::commit`] and
+    /// rolled back to when dropped without it, so the enclosing transaction decides.
+    pub(crate) fn savepoint(&mut self) -> Result<Tx<'_>> {
+        self.execute_batch("SAVEPOINT sotto_write")?;
+        Ok(Tx {
+            db: self,
+            committed: false,
+            nested: true,
         })
     }
 }
@@ -547,12 +559,18 @@ impl Statement<'_> {
 pub(crate) struct Tx<'a> {
     db: &'a mut Db,
     committed: bool,
+    /// A savepoint inside an enclosing transaction ([`Db::savepoint`]).
+    nested: bool,
 }
 
 impl Tx<'_> {
-    /// Make the changes stay.
+    /// Make the changes stay (a savepoint: hand them to the enclosing transaction).
     pub(crate) fn commit(mut self) -> Result<()> {
-        self.db.execute_batch("COMMIT")?;
+        self.db.execute_batch(if self.nested {
+            "RELEASE sotto_write"
+        } else {
+            "COMMIT"
+        })?;
         self.committed = true;
         Ok(())
     }
@@ -569,7 +587,12 @@ impl Drop for Tx<'_> {
     fn drop(&mut self) {
         if !self.committed {
             // A failed COMMIT may already have ended the transaction; nothing to undo then.
-            if let Err(e) = self.db.execute_batch("ROLLBACK") {
+            let undo = if self.nested {
+                "ROLLBACK TO sotto_write; RELEASE sotto_write"
+            } else {
+                "ROLLBACK"
+            };
+            if let Err(e) = self.db.execute_batch(undo) {
                 tracing::debug!("rollback: {e}");
             }
         }

@@ -76,6 +76,9 @@ pub struct InitMode {
 #[derive(Debug)]
 pub struct Store {
     conn: Db,
+    /// Inside [`Store::atomic`]: a store function's own write transaction becomes a savepoint
+    /// of the enclosing one.
+    in_atomic: bool,
 }
 
 /// Prepared statements kept per connection (the store has about 200 distinct ones; dynamic
@@ -92,6 +95,7 @@ impl Store {
     /// change yet.
     pub fn open_postgres(url: &str) -> Result<Self> {
         Ok(Self {
+            in_atomic: false,
             conn: Db::Postgres(db::pg::Worker::connect(url)?),
         })
     }
@@ -134,6 +138,7 @@ impl Store {
         // (nonce, activity), so syncing each commit would make the disk the server's limit.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(Self {
+            in_atomic: false,
             conn: Db::Sqlite(conn),
         })
     }
@@ -145,9 +150,12 @@ impl Store {
     }
 
     /// Run `f` so that all or none of its changes stay (a savepoint): PySOGS runs a request's
-    /// changes in one transaction, so a failure half-way leaves nothing behind. `f` must not
-    /// start a transaction of its own.
+    /// changes in one transaction, so a failure half-way leaves nothing behind. Store functions
+    /// called by `f` that open a write transaction of their own get a savepoint inside this one.
     pub fn atomic<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.in_atomic {
+            return f(self);
+        }
         // PostgreSQL has savepoints only inside a transaction; SQLite's outer SAVEPOINT is one.
         let (begin, commit, rollback) = if self.conn.is_postgres() {
             ("BEGIN ISOLATION LEVEL READ COMMITTED", "COMMIT", "ROLLBACK")
@@ -159,7 +167,10 @@ impl Store {
             )
         };
         self.conn.execute_batch(begin)?;
-        match f(self) {
+        self.in_atomic = true;
+        let result = f(self);
+        self.in_atomic = false;
+        match result {
             Ok(v) => {
                 self.conn.execute_batch(commit)?;
                 Ok(v)
@@ -173,7 +184,11 @@ impl Store {
 
     /// Start a write transaction (`BEGIN IMMEDIATE`, as PySOGS).
     fn write(&mut self) -> Result<db::Tx<'_>> {
-        self.conn.transaction()
+        if self.in_atomic {
+            self.conn.savepoint()
+        } else {
+            self.conn.transaction()
+        }
     }
 
     /// Inspect the schema without changing it.
