@@ -10,6 +10,7 @@ mod batch;
 mod dm;
 mod files;
 mod legacy;
+mod message_cache;
 mod message_json;
 mod messages;
 mod onion;
@@ -67,6 +68,8 @@ struct Inner {
     keys: ServerKeys,
     onion_keys: sotto_onion::node::NodeKeys,
     store: Mutex<Store>,
+    /// Anonymous message-list answers (`message_cache.rs`).
+    messages: message_cache::MessageCache,
     /// The profanity word list, when a profanity filter is on.
     profanity: Option<crate::profanity::WordList>,
 }
@@ -88,6 +91,7 @@ impl AppState {
                 keys,
                 onion_keys,
                 store: Mutex::new(store),
+                messages: message_cache::MessageCache::default(),
                 profanity,
             }),
             full: Arc::default(),
@@ -150,6 +154,11 @@ impl AppState {
             .store
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The cache of anonymous message-list answers.
+    fn message_cache(&self) -> &message_cache::MessageCache {
+        &self.inner.messages
     }
 
     /// Largest request body accepted.
@@ -480,12 +489,12 @@ pub(crate) fn json(status: StatusCode, value: Value) -> Response {
 }
 
 /// A JSON response from bytes written in [`CanonicalJson`] form (one write of the whole body).
-pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(status: StatusCode, body: impl Into<axum::body::Bytes>) -> Response {
     let content_type = [(
         header::CONTENT_TYPE,
         HeaderValue::from_static(JSON_CONTENT_TYPE),
     )];
-    let mut resp = (status, content_type, body).into_response();
+    let mut resp = (status, content_type, body.into()).into_response();
     resp.extensions_mut().insert(CanonicalJson);
     resp
 }

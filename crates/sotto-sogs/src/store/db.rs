@@ -246,6 +246,11 @@ pub(crate) use params;
 pub trait FromValue: Sized {
     /// Convert, or say why not.
     fn from_value(v: &Value) -> std::result::Result<Self, String>;
+
+    /// Convert a value that is no longer needed: text and blobs are moved, not copied.
+    fn from_owned(v: Value) -> std::result::Result<Self, String> {
+        Self::from_value(&v)
+    }
 }
 
 fn mismatch<T>(want: &str, v: &Value) -> std::result::Result<T, String> {
@@ -307,6 +312,13 @@ impl FromValue for String {
             _ => mismatch("TEXT", v),
         }
     }
+
+    fn from_owned(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Text(s) => Ok(s),
+            _ => mismatch("TEXT", &v),
+        }
+    }
 }
 
 impl FromValue for Vec<u8> {
@@ -316,6 +328,13 @@ impl FromValue for Vec<u8> {
             _ => mismatch("BLOB", v),
         }
     }
+
+    fn from_owned(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Blob(b) => Ok(b),
+            _ => mismatch("BLOB", &v),
+        }
+    }
 }
 
 impl<T: FromValue> FromValue for Option<T> {
@@ -323,6 +342,13 @@ impl<T: FromValue> FromValue for Option<T> {
         match v {
             Value::Null => Ok(None),
             _ => T::from_value(v).map(Some),
+        }
+    }
+
+    fn from_owned(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Null => Ok(None),
+            _ => T::from_owned(v).map(Some),
         }
     }
 }
@@ -354,6 +380,27 @@ impl Row<'_> {
             why: format!("the row has only {} columns", self.values.len()),
         })?;
         T::from_value(v).map_err(|why| Error::DbValue { column: idx, why })
+    }
+}
+
+/// One result row whose columns are moved out as they are read (each at most once): the
+/// message queries read kilobytes of text and blobs per row, which [`Row::get`] would copy.
+#[derive(Debug)]
+pub(crate) struct RowMut<'a> {
+    values: &'a mut [Value],
+}
+
+impl RowMut<'_> {
+    /// Column `idx` as a `T`, moved out; a column taken twice reads as NULL the second time.
+    pub(crate) fn take<I: ColumnIndex, T: FromValue>(&mut self, idx: I) -> Result<T> {
+        let idx = idx.index();
+        let width = self.values.len();
+        let v = self.values.get_mut(idx).ok_or_else(|| Error::DbValue {
+            column: idx,
+            why: format!("the row has only {width} columns"),
+        })?;
+        T::from_owned(std::mem::replace(v, Value::Null))
+            .map_err(|why| Error::DbValue { column: idx, why })
     }
 }
 
@@ -554,6 +601,21 @@ impl Statement<'_> {
     }
 }
 
+impl Statement<'_> {
+    /// Every row through `f`, which may move the columns out ([`RowMut::take`]).
+    pub(crate) fn query_map_owned<P, T, F>(&mut self, params: P, mut f: F) -> Result<Vec<T>>
+    where
+        P: Params,
+        F: FnMut(&mut RowMut<'_>) -> Result<T>,
+    {
+        let values = params.into_values();
+        let mut rows = self.db.rows(&self.sql, &values)?;
+        rows.iter_mut()
+            .map(|values| f(&mut RowMut { values }))
+            .collect()
+    }
+}
+
 /// An open write transaction.
 #[derive(Debug)]
 pub(crate) struct Tx<'a> {
@@ -638,6 +700,35 @@ mod tests {
         assert!(matches!(r, Err(Error::DbValue { column: 1, .. })));
         let r: Result<u32> = d.query_row("SELECT -1", [], |r| r.get(0));
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn taken_columns_are_moved_once() {
+        let d = db();
+        let rows = d
+            .prepare("SELECT ?1, ?2, NULL, 5 UNION ALL SELECT 'y', x'03', 'z', 6")
+            .expect("prepare")
+            .query_map_owned(params!["x", vec![1_u8, 2]], |r| {
+                let text: String = r.take(0)?;
+                let blob: Vec<u8> = r.take(1)?;
+                let none: Option<String> = r.take(2)?;
+                let again: Option<String> = r.take(0)?;
+                let n: i64 = r.take(3)?;
+                Ok((text, blob, none, again, n))
+            })
+            .expect("query");
+        assert_eq!(
+            rows,
+            [
+                ("x".to_owned(), vec![1, 2], None, None, 5),
+                ("y".to_owned(), vec![3], Some("z".to_owned()), None, 6)
+            ]
+        );
+        let mut stmt = d.prepare("SELECT 1").expect("prepare");
+        let r = stmt.query_map_owned([], |r| r.take::<_, String>(0));
+        assert!(matches!(r, Err(Error::DbValue { column: 0, .. })));
+        let r = stmt.query_map_owned([], |r| r.take::<_, i64>(1));
+        assert!(matches!(r, Err(Error::DbValue { column: 1, .. })));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::db::{params, params_from_iter, OptionalExtension, Row};
+use super::db::{params, params_from_iter, OptionalExtension, RowMut};
 
 use super::Store;
 use crate::err::Result;
@@ -46,20 +46,21 @@ impl MessageRow {
     const COLUMNS: &'static str = "id, session_id, posted, edited, seqno, seqno_data, \
         seqno_reactions, data, data_size, signature, whisper_to, whisper_mods";
 
-    fn from_row(r: &Row<'_>) -> Result<Self> {
+    /// The row of a [`Self::COLUMNS`] query, its text and blobs moved, not copied.
+    fn from_row(r: &mut RowMut<'_>) -> Result<Self> {
         Ok(Self {
-            id: r.get(0)?,
-            session_id: r.get(1)?,
-            posted: r.get(2)?,
-            edited: r.get(3)?,
-            seqno: r.get(4)?,
-            seqno_data: r.get(5)?,
-            seqno_reactions: r.get(6)?,
-            data: r.get(7)?,
-            data_size: r.get(8)?,
-            signature: r.get(9)?,
-            whisper_to: r.get(10)?,
-            whisper_mods: r.get(11)?,
+            id: r.take(0)?,
+            session_id: r.take(1)?,
+            posted: r.take(2)?,
+            edited: r.take(3)?,
+            seqno: r.take(4)?,
+            seqno_data: r.take(5)?,
+            seqno_reactions: r.take(6)?,
+            data: r.take(7)?,
+            data_size: r.take(8)?,
+            signature: r.take(9)?,
+            whisper_to: r.take(10)?,
+            whisper_mods: r.take(11)?,
         })
     }
 }
@@ -182,14 +183,10 @@ impl Store {
              WHERE room = ?1 AND NOT filtered {not_deleted} {clause} {whisper} {order}",
             MessageRow::COLUMNS
         );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map(
-                params![room_id, arg, viewer.user, limit],
-                MessageRow::from_row,
-            )?
-            .collect::<Result<_>>()?;
-        Ok(rows)
+        self.conn.prepare(&sql)?.query_map_owned(
+            params![room_id, arg, viewer.user, limit],
+            MessageRow::from_row,
+        )
     }
 
     /// Reactions of the given messages (`Room.get_reactions`), keyed by message id, each list in
