@@ -619,3 +619,36 @@ fn store_writes_inside_atomic_stay_or_go_together() {
     assert!(f.store.unban_from_room(room, bob).unwrap());
     assert_eq!(banned(&f.store), 0);
 }
+
+/// A poll records the user's room activity once a minute, not on every request: the row is
+/// created at once, left alone by polls within 60 s, and moved on by a later one.
+#[test]
+fn room_activity_is_written_at_most_once_a_minute() {
+    let mut f = fixture();
+    let (room, alice) = (f.room, f.alice);
+    let last_active = |s: &Store| -> f64 {
+        s.sql_query_row(
+            "SELECT last_active FROM room_users WHERE room = ?1 AND \"user\" = ?2",
+            params![room, alice],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let t0 = 1_800_000_000.0;
+    f.store.touch_room_activity(room, alice, t0).unwrap();
+    f.store
+        .sql_execute(
+            "UPDATE room_users SET last_active = ?3 WHERE room = ?1 AND \"user\" = ?2",
+            params![room, alice, t0],
+        )
+        .unwrap();
+    f.store.touch_room_activity(room, alice, t0 + 59.0).unwrap();
+    assert_eq!(last_active(&f.store), t0);
+    f.store.touch_room_activity(room, alice, t0 + 61.0).unwrap();
+    assert_eq!(last_active(&f.store), t0 + 61.0);
+    // Another room is its own row.
+    f.store
+        .touch_room_activity(f.other_room, alice, t0 + 62.0)
+        .unwrap();
+    assert_eq!(last_active(&f.store), t0 + 61.0);
+}

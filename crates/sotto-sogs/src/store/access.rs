@@ -8,6 +8,12 @@ use super::users::User;
 use super::Store;
 use crate::err::Result;
 
+/// Seconds within which a user's `room_users.last_active` is not rewritten. Ours, not PySOGS's
+/// (which writes it on every request): what reads it are the active-user counts over 1 to 30
+/// days (`rooms.active_users`, room statistics) and the cleanup of rows older than those, for
+/// which a minute is far below their resolution.
+pub(crate) const ROOM_ACTIVITY_RESOLUTION: f64 = 60.0;
+
 /// How the database steps of authentication ended ([`Store::authenticate`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthOutcome {
@@ -161,12 +167,16 @@ impl Store {
         Ok(())
     }
 
-    /// Record that a user polled a room (`User.update_room_activity`).
+    /// Record that a user polled a room (`User.update_room_activity`). A `last_active` less
+    /// than `ROOM_ACTIVITY_RESOLUTION` (60 s) old is left as it is: a desktop polls each of its rooms
+    /// every few seconds, several times per `/batch`, and rewriting the row each time was a
+    /// database commit per room per poll, while what reads it counts users active over days.
     pub fn touch_room_activity(&mut self, room_id: i64, user_id: i64, now: f64) -> Result<()> {
         self.conn.execute(
             "INSERT INTO room_users (\"user\", room) VALUES (?1, ?2)
-             ON CONFLICT (\"user\", room) DO UPDATE SET last_active = ?3",
-            params![user_id, room_id, now],
+             ON CONFLICT (\"user\", room) DO UPDATE SET last_active = ?3
+             WHERE room_users.last_active < ?4",
+            params![user_id, room_id, now, now - ROOM_ACTIVITY_RESOLUTION],
         )?;
         Ok(())
     }
