@@ -69,8 +69,15 @@ pub struct RetrievePage {
 impl RetrievePage {
     /// The page as a JSON value (batches and onion replies embed it in a larger reply).
     pub fn to_value(&self) -> Value {
-        // Serializing plain fields into a `Value` cannot fail.
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        let messages: Vec<Value> = self
+            .messages
+            .iter()
+            .map(|m| {
+                json!({"hash": m.hash, "timestamp": m.timestamp,
+                       "expiration": m.expiry, "data": STANDARD.encode(&m.data)})
+            })
+            .collect();
+        json!({"hf": NETWORK_VERSION, "messages": messages, "more": self.more, "t": self.t})
     }
 
     /// The page as JSON bytes, written once into a buffer sized for it.
@@ -83,7 +90,7 @@ impl RetrievePage {
                 .map(|m| 100 + m.hash.len() + m.data.len().div_ceil(3) * 4)
                 .sum::<usize>();
         let mut out = Vec::with_capacity(estimate);
-        // The same bytes as the `Serialize` form (a test holds them equal), written directly:
+        // The bytes of `to_value`'s JSON (a test holds them equal), written directly:
         // base64 never needs JSON escaping, so the data (most of the reply) is encoded straight
         // into the buffer instead of being scanned for escapes on the way. Writing into a Vec
         // cannot fail.
@@ -121,57 +128,10 @@ impl RetrievePage {
     }
 }
 
-impl serde::Serialize for RetrievePage {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("hf", &NETWORK_VERSION)?;
-        map.serialize_entry("messages", &PageMessages(&self.messages))?;
-        map.serialize_entry("more", &self.more)?;
-        map.serialize_entry("t", &self.t)?;
-        map.end()
-    }
-}
-
 /// Append `v` as serde_json writes it (numbers; strings with their escapes).
 fn put_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
     // Writing these into a Vec cannot fail.
     let _ = serde_json::to_writer(out, v);
-}
-
-/// The `messages` list of a [`RetrievePage`].
-struct PageMessages<'a>(&'a [StoredMessage]);
-
-impl serde::Serialize for PageMessages<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(PageMessage))
-    }
-}
-
-/// One message of a [`RetrievePage`]; `data` is base64-encoded as it is written, without an
-/// intermediate string.
-struct PageMessage<'a>(&'a StoredMessage);
-
-impl serde::Serialize for PageMessage<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let m = self.0;
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("data", &Base64Str(&m.data))?;
-        map.serialize_entry("expiration", &m.expiry)?;
-        map.serialize_entry("hash", &m.hash)?;
-        map.serialize_entry("timestamp", &m.timestamp)?;
-        map.end()
-    }
-}
-
-/// Bytes serialized as a standard base64 string.
-struct Base64Str<'a>(&'a [u8]);
-
-impl serde::Serialize for Base64Str<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&base64::display::Base64Display::new(self.0, &STANDARD))
-    }
 }
 
 impl Reply {
