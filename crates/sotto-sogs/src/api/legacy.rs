@@ -371,7 +371,7 @@ pub(super) async fn post_message(
     let mut store = st.store();
     let a = access(&st, &mut store, &caller, &headers, Need::Write)?;
     let (data, signature) = data_and_signature(&json_object(&body)?)?;
-    let msg = add_post(
+    let posted = add_post(
         &st,
         &mut store,
         &a.room,
@@ -385,14 +385,9 @@ pub(super) async fn post_message(
             whisper_mods: false,
         },
     )?;
-    let id = msg.get("id").and_then(Value::as_i64).unwrap_or_default();
-    let posted = msg
-        .get("posted")
-        .and_then(Value::as_f64)
-        .unwrap_or_default();
     ok(json!({
         "status_code": 200,
-        "message": legacy_message(id, &a.user.session_id, posted, &data, &signature),
+        "message": legacy_message(posted.id, &a.user.session_id, posted.posted, &data, &signature),
     }))
 }
 

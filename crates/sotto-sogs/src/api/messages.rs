@@ -330,21 +330,45 @@ pub(super) async fn post_message(
         ),
         None => None,
     };
-    let msg = add_post(
-        &st,
-        &mut store,
-        &room,
-        user,
-        &perms,
-        &NewMessage {
-            data: &post.data,
-            signature: &post.signature,
-            files: &post.files,
-            whisper_to: whisper_user.as_ref(),
-            whisper_mods,
-        },
-    )?;
+    let new = NewMessage {
+        data: &post.data,
+        signature: &post.signature,
+        files: &post.files,
+        whisper_to: whisper_user.as_ref(),
+        whisper_mods,
+    };
+    let posted = add_post(&st, &mut store, &room, user, &perms, &new)?;
+    let mut msg = Map::new();
+    msg.insert("id".into(), json!(posted.id));
+    msg.insert("session_id".into(), json!(user.session_id));
+    msg.insert("posted".into(), json!(posted.posted));
+    msg.insert("seqno".into(), json!(posted.seqno));
+    msg.insert("data".into(), b64(new.data));
+    msg.insert("signature".into(), b64(new.signature));
+    msg.insert("reactions".into(), json!({}));
+    if posted.filtered {
+        msg.insert("filtered".into(), json!(true));
+    }
+    if new.whisper_to.is_some() || new.whisper_mods {
+        msg.insert("whisper".into(), json!(true));
+        msg.insert("whisper_mods".into(), json!(new.whisper_mods));
+        if let Some(to) = new.whisper_to {
+            msg.insert("whisper_to".into(), json!(to.session_id));
+        }
+    }
     Ok(json(StatusCode::CREATED, Value::Object(msg)))
+}
+
+/// What [`add_post`] stored.
+pub(super) struct Posted {
+    /// Message id.
+    pub(super) id: i64,
+    /// Post time, unix seconds.
+    pub(super) posted: f64,
+    /// The room's message sequence number of the post.
+    pub(super) seqno: i64,
+    /// Kept but hidden by a content filter (a silent rejection).
+    pub(super) filtered: bool,
 }
 
 /// A post as `Room.add_post` takes it, already checked for write permission, a 64-byte
@@ -362,8 +386,8 @@ pub(super) struct NewMessage<'a> {
     pub(super) whisper_mods: bool,
 }
 
-/// The rest of `Room.add_post`: content filters, quota, rate limit, insert. Returns the new
-/// message as PySOGS's `add_post` does (data and signature base64).
+/// The rest of `Room.add_post`: content filters (with their bot replies), quota, rate limit,
+/// insert.
 pub(super) fn add_post(
     st: &AppState,
     store: &mut Store,
@@ -371,7 +395,7 @@ pub(super) fn add_post(
     user: &User,
     perms: &EffectivePermissions,
     post: &NewMessage<'_>,
-) -> ApiResult<Map<String, Value>> {
+) -> ApiResult<Posted> {
     let verdict = filter_post(st, room, user, perms.is_moderator(), post.data);
     if let Verdict::Reject(msg, reply) = &verdict {
         post_bot_reply(st, store, room, user, reply.as_ref())?;
@@ -399,26 +423,15 @@ pub(super) fn add_post(
         post.files,
         st.config().file_expiry,
     )?;
-    let mut msg = Map::new();
-    msg.insert("id".into(), json!(id));
-    msg.insert("session_id".into(), json!(user.session_id));
-    msg.insert("posted".into(), json!(posted));
-    msg.insert("seqno".into(), json!(seqno));
-    msg.insert("data".into(), b64(post.data));
-    msg.insert("signature".into(), b64(post.signature));
-    msg.insert("reactions".into(), json!({}));
     if let Verdict::Silent(reply) = &verdict {
-        msg.insert("filtered".into(), json!(true));
         post_bot_reply(st, store, room, user, reply.as_ref())?;
     }
-    if post.whisper_to.is_some() || post.whisper_mods {
-        msg.insert("whisper".into(), json!(true));
-        msg.insert("whisper_mods".into(), json!(post.whisper_mods));
-        if let Some(to) = post.whisper_to {
-            msg.insert("whisper_to".into(), json!(to.session_id));
-        }
-    }
-    Ok(msg)
+    Ok(Posted {
+        id,
+        posted,
+        seqno,
+        filtered: matches!(verdict, Verdict::Silent(_)),
+    })
 }
 
 /// `PUT /room/<token>/message/<id>`.
