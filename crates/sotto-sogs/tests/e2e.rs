@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use base64::Engine as _;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
@@ -16,23 +14,7 @@ use sotto_crypto::{BlindingKind, Identity};
 use sotto_sogs::keys::ServerKeys;
 use sotto_testkit::Process;
 
-fn sogs(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sogs"));
-    cmd.current_dir(dir)
-        .env_remove("SOGS_CONFIG")
-        .env_remove("RUST_LOG");
-    cmd
-}
-
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
+use common::{now, sogs_command as sogs};
 
 #[test]
 fn signed_post_and_fetch_over_http() {

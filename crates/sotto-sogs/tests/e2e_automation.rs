@@ -3,22 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::process::Command;
+mod common;
+
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use sotto_testkit::Process;
 
+use common::sogs_command as sogs;
+
 /// Bound on every HTTP exchange with the local server.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
-
-fn sogs(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sogs"));
-    cmd.current_dir(dir)
-        .env_remove("SOGS_CONFIG")
-        .env_remove("RUST_LOG");
-    cmd
-}
 
 fn cli(dir: &std::path::Path, args: &[&str]) -> String {
     let out = sogs(dir).args(args).output().unwrap();

@@ -15,20 +15,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use rand_core::{OsRng, RngCore};
 use serde_json::Value;
 use sotto_crypto::blinding::BlindedKeyPair;
 use sotto_crypto::sogs_auth::{sign_request, AuthHeaders, Signer};
 use sotto_crypto::{BlindingKind, Identity, X25519PublicKey};
+
+use common::{nonce, now};
 
 /// How long `sogs serve` may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -160,22 +163,6 @@ impl Fixture {
         }
         out
     }
-}
-
-fn now() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
-fn nonce() -> [u8; 16] {
-    let mut n = [0u8; 16];
-    OsRng.fill_bytes(&mut n);
-    n
 }
 
 /// What one request got, in the form `exchanges.json` records PySOGS's answers.

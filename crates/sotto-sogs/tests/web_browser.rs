@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,6 +24,8 @@ use sotto_crypto::{BlindingKind, Identity};
 use sotto_message::proto::{Content, DataMessage, LokiProfile};
 use sotto_sogs::keys::ServerKeys;
 use sotto_testkit::Process;
+
+use common::{now, sogs_command as sogs};
 
 /// How long chromedriver may take to say it is ready.
 const DRIVER_START: Duration = Duration::from_secs(30);
@@ -196,16 +200,6 @@ impl Drop for Session {
     }
 }
 
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
 /// Post `data` (padded as Session pads it) to `room` as a new blinded user; return that
 /// user's blinded ID.
 fn post(base: &str, server: &sotto_crypto::X25519PublicKey, room: &str, data: &[u8]) -> String {
@@ -240,14 +234,6 @@ fn post(base: &str, server: &sotto_crypto::X25519PublicKey, room: &str, data: &[
     let resp = req.send().unwrap();
     assert_eq!(resp.status().as_u16(), 201, "{:?}", resp.text());
     blinded.blinded_id().to_string()
-}
-
-fn sogs(dir: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sogs"));
-    cmd.current_dir(dir)
-        .env_remove("SOGS_CONFIG")
-        .env_remove("RUST_LOG");
-    cmd
 }
 
 #[test]

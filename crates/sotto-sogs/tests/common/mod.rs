@@ -99,6 +99,15 @@ pub fn now() -> i64 {
     .unwrap()
 }
 
+/// The `sogs` binary, run in `dir` without the caller's `SOGS_CONFIG` and `RUST_LOG`.
+pub fn sogs_command(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sogs"));
+    cmd.current_dir(dir)
+        .env_remove("SOGS_CONFIG")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
 pub fn nonce() -> [u8; 16] {
     let mut n = [0u8; 16];
     OsRng.fill_bytes(&mut n);
