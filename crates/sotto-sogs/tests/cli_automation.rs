@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use assert_cmd::Command;
+mod common;
+
 use axum::body::Body;
 use axum::http::Request;
 use sotto_sogs::api::{self, AppState};
@@ -17,19 +18,7 @@ use tower::ServiceExt as _;
 const ALICE: &str = "05c506fee5118680107a4722f60a05dfcbb5737d6ffc4d163fb60479e279c6095d";
 
 fn run(dir: &TempDir, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("sogs")
-        .unwrap()
-        .current_dir(dir.path())
-        .env_remove("SOGS_CONFIG")
-        .env_remove("RUST_LOG")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    common::run_sogs(dir.path(), args)
 }
 
 fn ok(dir: &TempDir, args: &[&str]) -> String {

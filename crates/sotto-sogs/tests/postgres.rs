@@ -9,7 +9,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use sotto_sogs::ids::RoomToken;
 use sotto_sogs::store::{InitMode, SchemaState, SqlValue, Store, LATEST_VERSION};
 use sotto_sogs::Error;
@@ -166,21 +165,7 @@ fn sogs_cli_uses_a_postgresql_url() {
     let url = common::fresh_pg_schema(&base);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("sogs.ini"), format!("[db]\nurl = {url}\n")).unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::cargo_bin("sogs")
-            .unwrap()
-            .current_dir(dir.path())
-            .env_remove("SOGS_CONFIG")
-            .env_remove("RUST_LOG")
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
+    let run = |args: &[&str]| common::run_sogs(dir.path(), args);
     let (code, out, err) = run(&["--initialize"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.trim(), "Database schema created.");

@@ -108,6 +108,16 @@ pub fn sogs_command(dir: &std::path::Path) -> std::process::Command {
     cmd
 }
 
+/// Run the `sogs` CLI in `dir`: (exit code, stdout, stderr).
+pub fn run_sogs(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = sogs_command(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 pub fn nonce() -> [u8; 16] {
     let mut n = [0u8; 16];
     OsRng.fill_bytes(&mut n);
