@@ -348,15 +348,7 @@ async fn room_list_info_and_image() {
     let id = r.json()["result"].as_i64().unwrap();
     assert_eq!(s.room("lobby").image, Some(id));
     // The image never expires.
-    let expiry: Option<f64> = s
-        .state
-        .store()
-        .sql_query_row(
-            "SELECT expiry FROM files WHERE id = ?1",
-            &[id.into()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let expiry = file_expiry(&s, id);
     assert_eq!(expiry, None);
     let r = legacy(&s, "GET", "/legacy/rooms/lobby/image", None, None, None).await;
     assert_eq!(
@@ -547,15 +539,7 @@ async fn files_upload_download_and_limits() {
     assert_eq!(r.status, 200, "{}", r.text());
     let id = r.json()["result"].as_i64().unwrap();
     // Expires after the configured upload lifetime.
-    let expiry: Option<f64> = s
-        .state
-        .store()
-        .sql_query_row(
-            "SELECT expiry FROM files WHERE id = ?1",
-            &[id.into()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let expiry = file_expiry(&s, id);
     assert!(expiry.is_some());
     let r = get(&s, &t, &format!("/legacy/files/{id}")).await;
     assert_eq!(
@@ -921,4 +905,16 @@ async fn through_a_v3_onion_request() {
         serde_json::from_slice::<Value>(&body).unwrap(),
         json!({"status_code": 400})
     );
+}
+
+/// The `expiry` column of an upload.
+fn file_expiry(s: &Server, id: i64) -> Option<f64> {
+    s.state
+        .store()
+        .sql_query_row(
+            "SELECT expiry FROM files WHERE id = ?1",
+            &[id.into()],
+            |r| r.get(0),
+        )
+        .unwrap()
 }
