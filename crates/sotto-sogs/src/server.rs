@@ -29,6 +29,7 @@ pub fn open_state(config: Config) -> Result<AppState> {
         create: None,
         upgrade: true,
     })?;
+    store.ensure_server_indexes()?;
     store.ensure_system_user(&keys.x25519_public())?;
     if config.require_blind_keys {
         store.record_needs_blinding(&keys.x25519_public())?;

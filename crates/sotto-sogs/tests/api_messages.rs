@@ -191,6 +191,24 @@ async fn rate_limit_five_posts_per_16_seconds() {
     for i in 0..7 {
         s.post("lobby", &admin, format!("a{i}").as_bytes()).await;
     }
+    // The count is answered from the server's own index (`SERVER_INDEXES`), not by reading
+    // every recent message of the room.
+    if let Some(conn) = s.state.store().connection() {
+        let plan: Vec<String> = conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM messages
+                 WHERE room = 1 AND \"user\" = 2 AND posted >= 3.0",
+            )
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            plan,
+            ["SEARCH messages USING COVERING INDEX sotto_messages_room_user_posted (room=? AND user=? AND posted>?)"]
+        );
+    }
     // Testing mode turns it off.
     let t = Server::with(|c| c.testing = true);
     t.add_room("lobby");

@@ -442,3 +442,45 @@ fn sogs_cli_adopts_the_pysogs_database() {
         );
     }
 }
+
+/// `sogs serve` adds to a PySOGS database only its bookkeeping table and its own rate-limit
+/// index (`SERVER_INDEXES`), and leaves the admin CLI nothing to upgrade.
+#[test]
+fn serving_adds_only_the_migrations_table_and_the_rate_limit_index() {
+    let dir = scratch_copy();
+    let objects = || {
+        let conn = rusqlite::Connection::open(dir.path().join("sogs.db")).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT type || ' ' || name FROM sqlite_master ORDER BY 1")
+            .unwrap();
+        let names: std::collections::BTreeSet<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        names
+    };
+    let before = objects();
+    drop(Sogs::start(dir.path()));
+    let after = objects();
+    let added: Vec<&String> = after.difference(&before).collect();
+    assert_eq!(
+        added,
+        [
+            "index sotto_messages_room_user_posted",
+            "table sotto_migrations"
+        ]
+    );
+    assert!(before.is_subset(&after));
+    let check = Command::new(env!("CARGO_BIN_EXE_sogs"))
+        .arg("--check-upgrades")
+        .current_dir(dir.path())
+        .env("SOGS_CONFIG", dir.path().join("sogs.ini"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

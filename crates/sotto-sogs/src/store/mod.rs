@@ -306,6 +306,17 @@ impl Store {
         Ok(())
     }
 
+    /// Create the server's own indexes that are missing ([`schema::SERVER_INDEXES`]); for a
+    /// database whose schema is current.
+    pub fn ensure_server_indexes(&mut self) -> Result<()> {
+        let tx = self.write()?;
+        for (_, sql) in schema::SERVER_INDEXES {
+            tx.execute_batch(sql)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Record a matching PySOGS database as being at the PySOGS-equivalent version.
     fn adopt_if_unrecorded(&mut self) -> Result<()> {
         if self.conn.has_table("sotto_migrations")? || !self.conn.has_table("messages")? {

@@ -212,6 +212,8 @@ impl Server {
                 upgrade: true,
             })
             .unwrap();
+        // As `sogs serve` opens it (`server::open_state`).
+        store.ensure_server_indexes().unwrap();
         store.ensure_system_user(&keys.x25519_public()).unwrap();
         let state = AppState::new(config, keys, store);
         let router = api::router(state.clone());
