@@ -78,6 +78,18 @@ impl Ed25519PublicKey {
             .map_err(|_| Error::BadSignature { what })
     }
 
+    /// libsodium's `crypto_core_ed25519_is_valid_point`: a canonical encoding of a point on the
+    /// curve, not of small order, in the prime-order subgroup. The subgroup check is a full
+    /// scalar multiplication (as costly as a signature check), so answers are remembered.
+    pub fn is_valid_prime_order_point(&self) -> bool {
+        cached(&PRIME_ORDER_KEYS, &self.0, || {
+            let compressed = CompressedEdwardsY(self.0);
+            compressed.decompress().is_some_and(|point| {
+                point.compress() == compressed && !point.is_small_order() && point.is_torsion_free()
+            })
+        })
+    }
+
     /// The X25519 key of this Ed25519 key (libsodium `crypto_sign_ed25519_pk_to_curve25519`).
     pub fn to_x25519(&self) -> Result<X25519PublicKey> {
         cached(&X25519_KEYS, &self.0, || {
@@ -93,10 +105,11 @@ impl Ed25519PublicKey {
     }
 }
 
-/// How many decoded keys each thread remembers (about 200 bytes each). Decoding a key is a
-/// point decompression, a field exponentiation costing about a sixth of a verify, and a node
-/// checks the same accounts' signed polls over and over.
-const KEY_CACHE_ENTRIES: usize = 1024;
+/// How many decoded keys each thread remembers (at most about 200 bytes each). Decoding a key
+/// is a point decompression, a field exponentiation costing about a sixth of a verify, and
+/// servers check the same accounts' signed polls over and over: a node its swarm's accounts, a
+/// community server its active users (thousands on a busy one).
+const KEY_CACHE_ENTRIES: usize = 4096;
 
 type KeyCache<V> = std::cell::RefCell<std::collections::HashMap<[u8; 32], V>>;
 
@@ -105,6 +118,8 @@ thread_local! {
     static VERIFYING_KEYS: KeyCache<Option<VerifyingKey>> = KeyCache::default();
     /// Ed25519 key bytes → its X25519 key (`None`: not a point, or of small order).
     static X25519_KEYS: KeyCache<Option<[u8; 32]>> = KeyCache::default();
+    /// Ed25519 key bytes → [`Ed25519PublicKey::is_valid_prime_order_point`].
+    static PRIME_ORDER_KEYS: KeyCache<bool> = KeyCache::default();
 }
 
 /// `decode(key)`, remembered per thread: the result depends on the bytes alone. A full cache is

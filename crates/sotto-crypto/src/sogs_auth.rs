@@ -339,7 +339,7 @@ pub fn parse_headers<'a>(
         p if p == BlindingKind::Blind15.prefix() => true,
         _ => return Err(AuthError::BAD_PREFIX),
     };
-    if !is_valid_point(&key) {
+    if !key.is_valid_prime_order_point() {
         return Err(AuthError::BAD_POINT);
     }
     let user_id = if blinded {
@@ -365,18 +365,6 @@ pub fn parse_headers<'a>(
         timestamp: timestamp_value,
         signature,
     }))
-}
-
-/// libsodium's `crypto_core_ed25519_is_valid_point`: canonical encoding, on the curve, not of
-/// small order, in the prime-order subgroup.
-fn is_valid_point(key: &Ed25519PublicKey) -> bool {
-    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(key.0);
-    match compressed.decompress() {
-        Some(point) => {
-            point.compress() == compressed && !point.is_small_order() && point.is_torsion_free()
-        }
-        None => false,
-    }
 }
 
 /// PySOGS's `decode_hex_or_b64(value, N)`: exactly `2N` hex digits, or base64 (padding
