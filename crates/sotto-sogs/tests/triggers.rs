@@ -6,7 +6,7 @@
 mod common;
 
 use sotto_sogs::ids::{AccountId, RoomToken};
-use sotto_sogs::store::{InitMode, Permissions, SqlValue, Store};
+use sotto_sogs::store::{AuthOutcome, InitMode, Permissions, SqlValue, Store};
 
 /// The helpers below read and write through the store's engine-neutral SQL, so that these
 /// tests run on PostgreSQL too (`SOGS_TEST_DB=postgresql`).
@@ -651,4 +651,44 @@ fn room_activity_is_written_at_most_once_a_minute() {
         .touch_room_activity(f.other_room, alice, t0 + 62.0)
         .unwrap();
     assert_eq!(last_active(&f.store), t0 + 61.0);
+}
+
+/// Authentication records the user's activity (`users.last_active`) once a minute, like the
+/// room activity above: requests within 60 s leave it, a later one moves it on.
+#[test]
+fn user_activity_is_written_at_most_once_a_minute() {
+    let mut f = fixture();
+    let alice = f.alice;
+    let last_active = |s: &Store| -> f64 {
+        s.sql_query_row(
+            "SELECT last_active FROM users WHERE id = ?1",
+            params![alice],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let t0 = 1_800_000_000.0;
+    f.store
+        .sql_execute(
+            "UPDATE users SET last_active = ?2 WHERE id = ?1",
+            params![alice, t0],
+        )
+        .unwrap();
+    let mut auth = |s: &mut Store, nonce: u8, now: f64| {
+        let outcome = s
+            .authenticate(ALICE, false, &[nonce; 16], true, now)
+            .unwrap();
+        assert!(matches!(outcome, AuthOutcome::Ok(u) if u.id == alice));
+    };
+    auth(&mut f.store, 1, t0 + 59.0);
+    assert_eq!(last_active(&f.store), t0);
+    auth(&mut f.store, 2, t0 + 61.0);
+    assert_eq!(last_active(&f.store), t0 + 61.0);
+    auth(&mut f.store, 3, t0 + 62.0);
+    assert_eq!(last_active(&f.store), t0 + 61.0);
+    // `touch_user` (legacy token requests) follows the same rule.
+    f.store.touch_user(alice, t0 + 100.0).unwrap();
+    assert_eq!(last_active(&f.store), t0 + 61.0);
+    f.store.touch_user(alice, t0 + 122.0).unwrap();
+    assert_eq!(last_active(&f.store), t0 + 122.0);
 }

@@ -8,11 +8,12 @@ use super::users::User;
 use super::Store;
 use crate::err::Result;
 
-/// Seconds within which a user's `room_users.last_active` is not rewritten. Ours, not PySOGS's
-/// (which writes it on every request): what reads it are the active-user counts over 1 to 30
-/// days (`rooms.active_users`, room statistics) and the cleanup of rows older than those, for
-/// which a minute is far below their resolution.
-pub(crate) const ROOM_ACTIVITY_RESOLUTION: f64 = 60.0;
+/// Seconds within which a user's `users.last_active` and `room_users.last_active` are not
+/// rewritten. Ours, not PySOGS's (which writes both on every request): what reads them are the
+/// active-user counts over 1 to 30 days (`rooms.active_users`, room statistics) and the cleanup
+/// of rows older than those, for which a minute is far below their resolution; rewriting them
+/// was a database write on every signed request (WAL pages of `users` and its index).
+pub(crate) const ACTIVITY_RESOLUTION: f64 = 60.0;
 
 /// How the database steps of authentication ended ([`Store::authenticate`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -146,11 +147,9 @@ impl Store {
         } else if !signature_ok {
             AuthOutcome::BadSignature
         } else {
-            if !created {
-                tx.execute(
-                    "UPDATE users SET last_active = ?2 WHERE id = ?1",
-                    params![user.id, now],
-                )?;
+            // The row just read says whether the write is due.
+            if !created && user.last_active < now - ACTIVITY_RESOLUTION {
+                touch(&tx, user.id, now)?;
             }
             AuthOutcome::Ok(user)
         };
@@ -158,17 +157,14 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Record a user's activity (`User(touch=True)`): `last_active` becomes `now`.
+    /// Record a user's activity (`User(touch=True)`): `last_active` becomes `now`, unless it
+    /// is less than [`ACTIVITY_RESOLUTION`] old.
     pub fn touch_user(&mut self, user_id: i64, now: f64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE users SET last_active = ?2 WHERE id = ?1",
-            params![user_id, now],
-        )?;
-        Ok(())
+        touch(&self.conn, user_id, now)
     }
 
     /// Record that a user polled a room (`User.update_room_activity`). A `last_active` less
-    /// than `ROOM_ACTIVITY_RESOLUTION` (60 s) old is left as it is: a desktop polls each of its rooms
+    /// than [`ACTIVITY_RESOLUTION`] (60 s) old is left as it is: a desktop polls each of its rooms
     /// every few seconds, several times per `/batch`, and rewriting the row each time was a
     /// database commit per room per poll, while what reads it counts users active over days.
     pub fn touch_room_activity(&mut self, room_id: i64, user_id: i64, now: f64) -> Result<()> {
@@ -176,7 +172,7 @@ impl Store {
             "INSERT INTO room_users (\"user\", room) VALUES (?1, ?2)
              ON CONFLICT (\"user\", room) DO UPDATE SET last_active = ?3
              WHERE room_users.last_active < ?4",
-            params![user_id, room_id, now, now - ROOM_ACTIVITY_RESOLUTION],
+            params![user_id, room_id, now, now - ACTIVITY_RESOLUTION],
         )?;
         Ok(())
     }
@@ -316,6 +312,15 @@ impl Store {
 }
 
 /// The user row for a session ID inside a write transaction (see [`Store::user_for_request`]).
+/// `users.last_active = now`, unless it is less than [`ACTIVITY_RESOLUTION`] old.
+fn touch(db: &super::db::Db, user_id: i64, now: f64) -> Result<()> {
+    db.execute(
+        "UPDATE users SET last_active = ?2 WHERE id = ?1 AND last_active < ?3",
+        params![user_id, now, now - ACTIVITY_RESOLUTION],
+    )?;
+    Ok(())
+}
+
 fn user_row(tx: &super::db::Db, session_id: &str, require_blind: bool) -> Result<(User, bool)> {
     let existing = tx
         .query_row(
