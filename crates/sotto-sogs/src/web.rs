@@ -60,7 +60,7 @@ pub fn routes() -> Router<AppState> {
 /// additional setup" page (shown even when the directory is off, as PySOGS does); with
 /// `[net] http_show_index = no`, 403.
 async fn index(State(st): State<AppState>) -> ApiResult {
-    let rooms = st.store().accessible_rooms(None)?;
+    let rooms = st.reader().accessible_rooms(None)?;
     if rooms.is_empty() {
         return Ok(html(page(
             "Setup required",
@@ -89,7 +89,7 @@ async fn index(State(st): State<AppState>) -> ApiResult {
 
 /// A room that anonymous callers may read, else 404 (no such room) or 403.
 fn readable_room(st: &AppState, token: &str) -> ApiResult<Room> {
-    let room = find_room(&st.store(), token)?;
+    let room = find_room(&st.reader(), token)?;
     if room.default_read {
         Ok(room)
     } else {
@@ -131,14 +131,14 @@ async fn view_room(State(st): State<AppState>, Path(token): Path<String>) -> Api
 
 /// `GET /r/<token>`: werkzeug's strict-slashes redirect (308) to the room page.
 async fn add_slash(State(st): State<AppState>, Path(token): Path<String>) -> ApiResult {
-    let room = find_room(&st.store(), &token)?;
+    let room = find_room(&st.reader(), &token)?;
     Ok(Redirect::permanent(&format!("/r/{}/", room.token)).into_response())
 }
 
 /// `GET /<token>`: the join URL opened in a browser goes to the room page. PySOGS has no such
 /// route (404); we redirect (303) for existing rooms so that a shared link is useful.
 async fn join_url_redirect(State(st): State<AppState>, Path(token): Path<String>) -> ApiResult {
-    let room = find_room(&st.store(), &token)?;
+    let room = find_room(&st.reader(), &token)?;
     Ok(Redirect::to(&format!("/r/{}/", room.token)).into_response())
 }
 

@@ -674,7 +674,7 @@ fn user_activity_is_written_at_most_once_a_minute() {
             params![alice, t0],
         )
         .unwrap();
-    let mut auth = |s: &mut Store, nonce: u8, now: f64| {
+    let auth = |s: &mut Store, nonce: u8, now: f64| {
         let outcome = s
             .authenticate(ALICE, false, &[nonce; 16], true, now)
             .unwrap();

@@ -113,7 +113,7 @@ pub(super) async fn download_named(
 
 fn serve_file(st: &AppState, caller: &Caller, token: &str, id: &str) -> ApiResult {
     let (file, bytes) = {
-        let store = st.store();
+        let store = st.reader();
         let room = find_room(&store, token)?;
         let id = int_segment(id)?;
         require_read(&store.permissions(&room, caller.user())?)?;

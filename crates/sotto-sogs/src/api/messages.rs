@@ -35,41 +35,63 @@ const RATE_LIMIT_INTERVAL: f64 = 16.0;
 /// Signature length.
 const SIGNATURE_LEN: usize = 64;
 
-/// Messages as PySOGS's `get_messages_for` returns them, with reactions: the JSON list, or
-/// with `single` the first message alone (`None` if there is none).
-fn messages_body(
+/// What `fetch` returns beside the rows' own fields: `since` for reaction-only entries.
+fn since_of(fetch: Fetch) -> i64 {
+    match fetch {
+        Fetch::Since { seqno, .. } => seqno,
+        _ => 0,
+    }
+}
+
+/// Whether `row` is listed for its reactions alone (`since` is past its data's seqno).
+fn reaction_only(since: i64, row: &MessageRow) -> bool {
+    since != 0 && row.seqno_reactions > since && since >= row.seqno_data
+}
+
+/// The rows a listing shows: all of them, or with `single` the first alone.
+fn shown(rows: &[MessageRow], single: bool) -> &[MessageRow] {
+    if single {
+        rows.get(..1).unwrap_or_default()
+    } else {
+        rows
+    }
+}
+
+/// The reactions of the shown rows that carry them (read while the connection is held).
+fn reactions_of(
     store: &Store,
     rows: &[MessageRow],
     fetch: Fetch,
     viewer: Option<i64>,
     reactor_limit: i64,
     single: bool,
-) -> crate::Result<Option<Vec<u8>>> {
-    let since = match fetch {
-        Fetch::Since { seqno, .. } => seqno,
-        _ => 0,
-    };
-    let reaction_only =
-        |r: &MessageRow| since != 0 && r.seqno_reactions > since && since >= r.seqno_data;
-    let rows = if single {
-        match rows.first() {
-            Some(row) => std::slice::from_ref(row),
-            None => return Ok(None),
-        }
-    } else {
-        rows
-    };
-    let ids: Vec<i64> = rows
+) -> crate::Result<HashMap<i64, Vec<ReactionInfo>>> {
+    let since = since_of(fetch);
+    let ids: Vec<i64> = shown(rows, single)
         .iter()
-        .filter(|r| r.data.is_some() || reaction_only(r))
+        .filter(|r| r.data.is_some() || reaction_only(since, r))
         .map(|r| r.id)
         .collect();
-    let reactions: HashMap<i64, Vec<ReactionInfo>> =
-        store.reactions_for(&ids, viewer, reactor_limit)?;
+    store.reactions_for(&ids, viewer, reactor_limit)
+}
+
+/// Messages as PySOGS's `get_messages_for` returns them, with reactions: the JSON list, or
+/// with `single` the first message alone (`None` if there is none). Needs no connection.
+fn messages_body(
+    rows: &[MessageRow],
+    reactions: &HashMap<i64, Vec<ReactionInfo>>,
+    fetch: Fetch,
+    single: bool,
+) -> crate::Result<Option<Vec<u8>>> {
+    let since = since_of(fetch);
+    let rows = shown(rows, single);
+    if single && rows.is_empty() {
+        return Ok(None);
+    }
     let mut writer = MessageWriter::for_rows(rows);
     let mut items = rows.iter().map(|row| Item {
         row,
-        reaction_only: reaction_only(row),
+        reaction_only: reaction_only(since, row),
         reactions: reactions.get(&row.id).map(Vec::as_slice),
     });
     let written = if single {
@@ -93,13 +115,10 @@ fn fetch(
     query: Option<&str>,
     single: bool,
 ) -> ApiResult {
-    let mut store = st.store();
+    let store = st.reader();
     let room = find_room(&store, token)?;
     let perms = store.permissions(&room, caller.user())?;
     require_read(&perms)?;
-    if let Some(user) = caller.user() {
-        store.touch_room_activity(room.id, user.id, util::now())?;
-    }
     let limit = if single {
         1
     } else {
@@ -123,10 +142,15 @@ fn fetch(
         moderator: perms.is_moderator(),
     };
     let rows = store.messages_for(room.id, viewer, fetch, limit)?;
-    let Some(body) = messages_body(&store, &rows, fetch, viewer.user, reactors, single)? else {
+    let reactions = reactions_of(&store, &rows, fetch, viewer.user, reactors, single)?;
+    drop(store);
+    // After the reads (PySOGS records it before; nothing in the answer depends on it).
+    if let Some(user) = caller.user() {
+        st.record_room_activity(room.id, user.id, util::now())?;
+    }
+    let Some(body) = messages_body(&rows, &reactions, fetch, single)? else {
         return Err(ApiError::not_found());
     };
-    drop(store);
     let body = Bytes::from(body);
     if let Some(question) = question {
         st.message_cache().put(&room, question, body.clone());

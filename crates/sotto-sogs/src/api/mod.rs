@@ -2,7 +2,10 @@
 //!
 //! Layering: the `auth` middleware buffers the body and authenticates every request before
 //! routing (Flask's `before_request`), handlers parse and authorise, and the store holds the SQL.
-//! Each handler locks the one database connection for the short synchronous part of its work.
+//! Each handler locks a database connection for the short synchronous part of its work: the one
+//! read-write connection ([`AppState::store`]) to change anything, or one of a few read-only
+//! connections to the same SQLite file ([`AppState::reader`]) for requests that only read, so
+//! that polls run side by side and do not queue behind writes.
 
 mod auth;
 pub mod automation;
@@ -21,7 +24,9 @@ mod testing;
 mod users;
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -33,7 +38,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::ids::RoomToken;
 use crate::keys::ServerKeys;
-use crate::store::{EffectivePermissions, Room, Store, User};
+use crate::store::{EffectivePermissions, Room, Store, User, ACTIVITY_RESOLUTION};
 
 pub use auth::Caller;
 
@@ -68,6 +73,13 @@ struct Inner {
     keys: ServerKeys,
     onion_keys: sotto_onion::node::NodeKeys,
     store: Mutex<Store>,
+    /// Read-only connections to the same database (SQLite files only; else empty).
+    readers: Vec<Mutex<Store>>,
+    /// Where [`AppState::reader`] waits when every reader is busy.
+    next_reader: AtomicUsize,
+    /// (room, user) → when this process last wrote that room activity (see
+    /// [`AppState::record_room_activity`]).
+    room_activity: Mutex<HashMap<(i64, i64), f64>>,
     /// Anonymous message-list answers (`message_cache.rs`).
     messages: message_cache::MessageCache,
     /// The profanity word list, when a profanity filter is on.
@@ -85,12 +97,19 @@ impl AppState {
                 crate::profanity::WordList::default_list()
             })
         });
+        let readers = store.open_readers(reader_count()).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "no read-only database connections; every request uses the main one");
+            Vec::new()
+        });
         Self {
             inner: Arc::new(Inner {
                 config,
                 keys,
                 onion_keys,
                 store: Mutex::new(store),
+                readers: readers.into_iter().map(Mutex::new).collect(),
+                next_reader: AtomicUsize::new(0),
+                room_activity: Mutex::default(),
                 messages: message_cache::MessageCache::default(),
                 profanity,
             }),
@@ -156,6 +175,51 @@ impl AppState {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A connection for reading only: a free read-only connection if there is one, else the
+    /// next one in turn (waiting for it); the main connection when there are none
+    /// (PostgreSQL, in-memory databases). Never hold it while taking [`AppState::store`].
+    pub fn reader(&self) -> ReadGuard<'_> {
+        let readers = &self.inner.readers;
+        for reader in readers {
+            match reader.try_lock() {
+                Ok(guard) => return ReadGuard(guard),
+                Err(TryLockError::Poisoned(p)) => return ReadGuard(p.into_inner()),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
+        match readers.get(turn % readers.len().max(1)) {
+            Some(reader) => ReadGuard(reader.lock().unwrap_or_else(PoisonError::into_inner)),
+            None => ReadGuard(self.store()),
+        }
+    }
+
+    /// Record that a user polled a room (`User.update_room_activity`), through the main
+    /// connection, unless this process wrote it less than [`ACTIVITY_RESOLUTION`] ago: the
+    /// store would leave the row as it is then, and asking it would queue every poll behind
+    /// the writes.
+    fn record_room_activity(&self, room: i64, user: i64, now: f64) -> crate::Result<()> {
+        let lock = || {
+            self.inner
+                .room_activity
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if lock()
+            .get(&(room, user))
+            .is_some_and(|&at| now - at < ACTIVITY_RESOLUTION)
+        {
+            return Ok(());
+        }
+        self.store().touch_room_activity(room, user, now)?;
+        let mut seen = lock();
+        if seen.len() >= ROOM_ACTIVITY_MEMORY {
+            seen.clear();
+        }
+        seen.insert((room, user), now);
+        Ok(())
+    }
+
     /// The cache of anonymous message-list answers.
     fn message_cache(&self) -> &message_cache::MessageCache {
         &self.inner.messages
@@ -165,6 +229,28 @@ impl AppState {
     fn body_limit(&self) -> usize {
         let files = usize::try_from(self.config().file_max_size).unwrap_or(usize::MAX);
         MIN_BODY_LIMIT.max(files.saturating_mul(2))
+    }
+}
+
+/// How many (room, user) pairs [`AppState::record_room_activity`] remembers before starting
+/// afresh (about 40 bytes each).
+const ROOM_ACTIVITY_MEMORY: usize = 100_000;
+
+/// Read-only connections: one per core the runtime can run handlers on, at least two (a poll
+/// should not wait for another poll's reads), at most eight.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
+
+/// A locked connection that can only be read through: `&Store` methods do not write (they
+/// are the store's read API; `Store::sql_execute` aside, a test tool).
+pub struct ReadGuard<'a>(MutexGuard<'a, Store>);
+
+impl std::ops::Deref for ReadGuard<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.0
     }
 }
 

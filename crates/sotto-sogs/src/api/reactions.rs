@@ -181,7 +181,7 @@ pub(super) async fn reactors(
     Path((token, id, reaction)): Path<(String, String, String)>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let store = st.store();
+    let store = st.reader();
     let room = find_room(&store, &token)?;
     let id = int_segment(&id)?;
     require_read(&store.permissions(&room, caller.user())?)?;

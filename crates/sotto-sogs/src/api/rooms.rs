@@ -121,7 +121,7 @@ pub(super) async fn list_rooms(
     State(st): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult {
-    let store = st.store();
+    let store = st.reader();
     let mut list = Vec::new();
     for room in store.accessible_rooms(caller.user())? {
         let perms = store.permissions(&room, caller.user())?;
@@ -136,7 +136,7 @@ pub(super) async fn get_room(
     Extension(caller): Extension<Caller>,
     Path(token): Path<String>,
 ) -> ApiResult {
-    let store = st.store();
+    let store = st.reader();
     let room = find_room(&store, &token)?;
     let perms = store.permissions(&room, caller.user())?;
     if !perms.can_access() {
@@ -151,14 +151,11 @@ pub(super) async fn poll_info(
     Extension(caller): Extension<Caller>,
     Path((token, info_updates)): Path<(String, String)>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let store = st.reader();
     let room = find_room(&store, &token)?;
     let since = int_segment(&info_updates)?;
     let perms = store.permissions(&room, caller.user())?;
     require_read(&perms)?;
-    if let Some(user) = caller.user() {
-        store.touch_room_activity(room.id, user.id, util::now())?;
-    }
     let mut res = Map::new();
     res.insert("token".into(), json!(room.token));
     res.insert("active_users".into(), json!(room.active_users));
@@ -170,6 +167,11 @@ pub(super) async fn poll_info(
             "details".into(),
             room_info(&store, &st, &room, caller.user(), &perms)?,
         );
+    }
+    drop(store);
+    // After the reads (PySOGS records it before; nothing in the answer depends on it).
+    if let Some(user) = caller.user() {
+        st.record_room_activity(room.id, user.id, util::now())?;
     }
     add_role_flags(&mut res, &room, caller.user(), &perms);
     ok(Value::Object(res))
@@ -331,7 +333,7 @@ pub(super) async fn all_permissions(
     Extension(caller): Extension<Caller>,
     Path(token): Path<String>,
 ) -> ApiResult {
-    let store = st.store();
+    let store = st.reader();
     let (room, _) = mod_room(&store, &caller, &token)?;
     let map: Map<String, Value> = store
         .override_rows(room.id, None)?
@@ -347,7 +349,7 @@ pub(super) async fn user_permissions(
     Extension(caller): Extension<Caller>,
     Path((token, sid)): Path<(String, String)>,
 ) -> ApiResult {
-    let store = st.store();
+    let store = st.reader();
     let (room, _) = mod_room(&store, &caller, &token)?;
     let id = session_id_segment(&st, &sid, false)?;
     let Some(target) = existing_user(&store, &st, &id)? else {
@@ -442,7 +444,7 @@ pub(super) async fn all_future_permissions(
     Extension(caller): Extension<Caller>,
     Path(token): Path<String>,
 ) -> ApiResult {
-    let store = st.store();
+    let store = st.reader();
     let (room, _) = mod_room(&store, &caller, &token)?;
     ok(futures_json(&store, room.id, None)?)
 }
@@ -453,7 +455,7 @@ pub(super) async fn user_future_permissions(
     Extension(caller): Extension<Caller>,
     Path((token, sid)): Path<(String, String)>,
 ) -> ApiResult {
-    let store = st.store();
+    let store = st.reader();
     let (room, _) = mod_room(&store, &caller, &token)?;
     let id = session_id_segment(&st, &sid, false)?;
     match existing_user(&store, &st, &id)? {

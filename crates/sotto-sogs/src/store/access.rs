@@ -13,7 +13,7 @@ use crate::err::Result;
 /// active-user counts over 1 to 30 days (`rooms.active_users`, room statistics) and the cleanup
 /// of rows older than those, for which a minute is far below their resolution; rewriting them
 /// was a database write on every signed request (WAL pages of `users` and its index).
-pub(crate) const ACTIVITY_RESOLUTION: f64 = 60.0;
+pub const ACTIVITY_RESOLUTION: f64 = 60.0;
 
 /// How the database steps of authentication ended ([`Store::authenticate`]).
 #[derive(Debug, Clone, PartialEq)]

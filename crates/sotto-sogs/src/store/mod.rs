@@ -25,7 +25,7 @@ use rusqlite::Connection;
 
 use db::{Db, OptionalExtension};
 
-pub use access::{AuthOutcome, EffectivePermissions};
+pub use access::{AuthOutcome, EffectivePermissions, ACTIVITY_RESOLUTION};
 pub use cleanup::{CleanupReport, Retention};
 pub use db::{ColumnIndex, FromValue, Row, Value as SqlValue};
 pub use dm::DirectMessage;
@@ -113,6 +113,31 @@ impl Store {
             }
             Ok(store)
         }
+    }
+
+    /// `n` read-only connections to this SQLite file, for requests that only read (none for
+    /// PostgreSQL and in-memory databases). In WAL mode each sees every transaction committed
+    /// before its statement began, and none of them blocks the writer.
+    pub fn open_readers(&self, n: usize) -> Result<Vec<Self>> {
+        let path = match self.conn.sqlite().and_then(Connection::path) {
+            Some(path) if !path.is_empty() => Path::new(path).to_owned(),
+            _ => return Ok(Vec::new()),
+        };
+        (0..n)
+            .map(|_| {
+                let conn = Connection::open_with_flags(
+                    &path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                Ok(Self {
+                    in_atomic: false,
+                    conn: Db::Sqlite(conn),
+                })
+            })
+            .collect()
     }
 
     /// Whether this is a PostgreSQL database.
