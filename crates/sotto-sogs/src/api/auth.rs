@@ -49,7 +49,7 @@ pub(super) async fn authenticate(
             Ok(b) => b,
             Err(_) => return ApiError::Werkzeug(StatusCode::PAYLOAD_TOO_LARGE).into_response(),
         };
-        let caller = match check(&state, &parts, &bytes) {
+        let caller = match check(&state, &parts, &bytes).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::debug!("authentication refused: {e:?}");
@@ -68,7 +68,7 @@ pub(super) async fn authenticate(
 }
 
 /// PySOGS's steps in order: headers → clock → user row (ban) → nonce → signature → touch.
-fn check(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Caller, ApiError> {
+async fn check(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Caller, ApiError> {
     let header = |name: &str| {
         parts
             .headers
@@ -109,7 +109,7 @@ fn check(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Caller, ApiErro
             body,
         )
         .is_ok();
-    let outcome = state.store().authenticate(
+    let outcome = state.write().await.authenticate(
         parsed.user_id(),
         require_blind,
         parsed.nonce(),

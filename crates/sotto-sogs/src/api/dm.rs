@@ -114,7 +114,7 @@ pub(super) async fn send(
         return Err(ApiError::not_found());
     }
     let sender = require_user(&caller)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     super::quota::check_dm(st.config(), &store, sender, util::now())?;
     let recipient = store
         .user_by_session_id(&recipient.to_string())?
@@ -142,6 +142,6 @@ pub(super) async fn delete_inbox(
     Extension(caller): Extension<Caller>,
 ) -> ApiResult {
     let user = require_blind(&caller)?;
-    let n = st.store().delete_inbox(user.id)?;
+    let n = st.write().await.delete_inbox(user.id)?;
     ok(json!({ "deleted": n }))
 }

@@ -26,7 +26,7 @@ pub(super) async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let room = find_room(&store, &token)?;
     let user = require_user(&caller)?;
     if !store.permissions(&room, Some(user))?.can_upload() {

@@ -276,7 +276,7 @@ fn file_bytes(store: &Store, room: &Room, file_id: i64) -> ApiResult<Option<Vec<
 
 /// `GET /legacy/rooms`: the public rooms, token (`id`) and name.
 pub(super) async fn rooms(State(st): State<AppState>) -> ApiResult {
-    let store = st.store();
+    let store = st.write().await;
     let rooms: Vec<Value> = store
         .accessible_rooms(None)?
         .into_iter()
@@ -287,13 +287,13 @@ pub(super) async fn rooms(State(st): State<AppState>) -> ApiResult {
 
 /// `GET /legacy/rooms/<token>`: token and name, to anyone (legacy clients send no auth here).
 pub(super) async fn room(State(st): State<AppState>, Path(token): Path<String>) -> ApiResult {
-    let room = find_room(&st.store(), &token)?;
+    let room = find_room(&*st.write().await, &token)?;
     ok(json!({"status_code": 200, "room": {"id": room.token, "name": room.name}}))
 }
 
 /// `GET /legacy/rooms/<token>/image`: the room image, base64; 404 if there is none.
 pub(super) async fn room_image(State(st): State<AppState>, Path(token): Path<String>) -> ApiResult {
-    let store = st.store();
+    let store = st.write().await;
     let room = find_room(&store, &token)?;
     let image = room.image.ok_or_else(ApiError::not_found)?;
     let bytes = file_bytes(&store, &room, image)?.ok_or_else(ApiError::not_found)?;
@@ -306,7 +306,13 @@ pub(super) async fn member_count(
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let a = access(&st, &mut st.store(), &caller, &headers, Need::Accessible)?;
+    let a = access(
+        &st,
+        &mut *st.write().await,
+        &caller,
+        &headers,
+        Need::Accessible,
+    )?;
     ok(json!({"status_code": 200, "member_count": a.room.active_users}))
 }
 
@@ -327,7 +333,7 @@ pub(super) async fn auth_token_challenge(
     let pubkey = query_param(q.as_deref(), "public_key").unwrap_or_default();
     let a = check_user_room(
         &st,
-        &mut st.store(),
+        &mut *st.write().await,
         &caller,
         &headers,
         Pubkey::Given(pubkey),
@@ -368,7 +374,7 @@ pub(super) async fn post_message(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Write)?;
     let (data, signature) = data_and_signature(&json_object(&body)?)?;
     let posted = add_post(
@@ -406,7 +412,7 @@ pub(super) async fn get_messages(
         MESSAGES_LIMIT,
         Some((1, MESSAGES_LIMIT)),
     )?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Read)?;
     let after = from
         .map(|s| s.trim().parse::<i64>().map_err(|_| ApiError::bad_request()))
@@ -531,7 +537,7 @@ pub(super) async fn upload_file(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Upload)?;
     let id = legacy_upload(&st, &mut store, &a, &body, st.config().file_expiry)?;
     ok(json!({"status_code": 200, "result": id}))
@@ -546,7 +552,7 @@ pub(super) async fn set_room_image(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     find_room(&store, &token)?;
     let a = access(&st, &mut store, &caller, &headers, Need::Admin)?;
     let id = legacy_upload(&st, &mut store, &a, &body, None)?;
@@ -564,7 +570,7 @@ pub(super) async fn get_file(
     headers: HeaderMap,
 ) -> ApiResult {
     let id = int_segment(&id)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Read)?;
     let bytes = file_bytes(&store, &a.room, id)?.ok_or_else(ApiError::not_found)?;
     ok(json!({"status_code": 200, "result": b64(&bytes)}))
@@ -590,7 +596,7 @@ pub(super) async fn delete_messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Read)?;
     let ids = match json_object(&body)?.get("ids") {
         Some(Value::Array(list)) => list
@@ -611,7 +617,7 @@ pub(super) async fn delete_message(
     headers: HeaderMap,
 ) -> ApiResult {
     let id = int_segment(&id)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Read)?;
     delete_posts(&mut store, &a, &[id])
 }
@@ -651,7 +657,7 @@ pub(super) async fn ban_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Moderator)?;
     let target = body_target(&st, &mut store, &body)?;
     ban(&mut store, &a, &target)?;
@@ -665,7 +671,7 @@ pub(super) async fn ban_and_delete_all(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Moderator)?;
     let target = body_target(&st, &mut store, &body)?;
     // The ban's checks also cover `delete_all_posts`'s (a moderator deleting a non-admin's
@@ -687,7 +693,7 @@ pub(super) async fn unban_user(
     headers: HeaderMap,
 ) -> ApiResult {
     let id = session_id_segment(&st, &sid, false)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Moderator)?;
     let target = existing_user(&store, &st, &id)?.ok_or_else(|| no_such_user(&id))?;
     if store.unban_from_room(a.room.id, target.id)? {
@@ -709,7 +715,7 @@ pub(super) async fn ban_list(
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Nothing)?;
     let bans: Vec<String> = if !a.perms.unbanned() {
         vec![a.user.session_id.clone()]
@@ -733,7 +739,7 @@ pub(super) async fn get_moderators(
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Read)?;
     ok(json!({"status_code": 200, "moderators": moderators(&store, &a)?}))
 }
@@ -746,7 +752,7 @@ pub(super) async fn add_moderator(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Admin)?;
     let sid = string_field(&body, "public_key")?;
     if sid.len() != SESSION_ID_HEX_LEN || !sid.starts_with("05") {
@@ -766,7 +772,7 @@ pub(super) async fn remove_moderator(
     headers: HeaderMap,
 ) -> ApiResult {
     let id = session_id_segment(&st, &sid, false)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let a = access(&st, &mut store, &caller, &headers, Need::Admin)?;
     let target = existing_user(&store, &st, &id)?.ok_or_else(|| no_such_user(&id))?;
     store.remove_room_moderator(a.room.id, target.id)?;

@@ -319,7 +319,7 @@ pub(super) async fn post_message(
     Path(token): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let room = find_room(&store, &token)?;
     let user = require_user(&caller)?;
     let req = &json_object(&body)?;
@@ -465,7 +465,7 @@ pub(super) async fn edit(
     Path((token, id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let room = find_room(&store, &token)?;
     let id = int_segment(&id)?;
     let user = require_user(&caller)?;
@@ -512,7 +512,7 @@ pub(super) async fn remove(
     Extension(caller): Extension<Caller>,
     Path((token, id)): Path<(String, String)>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let room = find_room(&store, &token)?;
     let id = int_segment(&id)?;
     let user = require_user(&caller)?;

@@ -73,6 +73,9 @@ struct Inner {
     keys: ServerKeys,
     onion_keys: sotto_onion::node::NodeKeys,
     store: Mutex<Store>,
+    /// Told when the read-write connection is released ([`WriteGuard`]), to wake one task
+    /// waiting in [`AppState::write`].
+    unlocked: tokio::sync::Notify,
     /// Read-only connections to the same database (SQLite files only; else empty).
     readers: Vec<Mutex<Store>>,
     /// Where [`AppState::reader`] waits when every reader is busy.
@@ -107,6 +110,7 @@ impl AppState {
                 keys,
                 onion_keys,
                 store: Mutex::new(store),
+                unlocked: tokio::sync::Notify::new(),
                 readers: readers.into_iter().map(Mutex::new).collect(),
                 next_reader: AtomicUsize::new(0),
                 room_activity: Mutex::default(),
@@ -166,13 +170,46 @@ impl AppState {
         &self.inner.onion_keys
     }
 
-    /// The database, locked. A panic elsewhere while holding it does not poison us: SQLite
-    /// transactions roll back on drop, so the connection is still consistent.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.inner
-            .store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The read-write connection, locked, waiting in the thread (for synchronous code: the
+    /// cleanup, tests, tools; handlers use [`AppState::write`]). A panic elsewhere while
+    /// holding it does not poison us: SQLite transactions roll back on drop, so the connection
+    /// is still consistent.
+    pub fn store(&self) -> WriteGuard<'_> {
+        self.guard(
+            self.inner
+                .store
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// The read-write connection, locked, waiting as a task: while another request holds it,
+    /// this worker thread goes on with other requests' parsing, signature checks and
+    /// answers instead of blocking. (With every worker blocked on the lock, the writer's work
+    /// ran on one core at a time, docs/benchmarks.md.)
+    pub async fn write(&self) -> WriteGuard<'_> {
+        loop {
+            // Registered before trying, so that a release between the try and the wait is
+            // not missed.
+            let unlocked = self.inner.unlocked.notified();
+            tokio::pin!(unlocked);
+            unlocked.as_mut().enable();
+            // (The attempt's result must be gone before the wait: a future holding a
+            // `MutexGuard` type across an await cannot move between threads.)
+            match self.inner.store.try_lock() {
+                Ok(guard) => return self.guard(guard),
+                Err(TryLockError::Poisoned(p)) => return self.guard(p.into_inner()),
+                Err(TryLockError::WouldBlock) => {}
+            };
+            unlocked.await;
+        }
+    }
+
+    fn guard<'a>(&'a self, guard: MutexGuard<'a, Store>) -> WriteGuard<'a> {
+        WriteGuard {
+            guard: Some(guard),
+            unlocked: &self.inner.unlocked,
+        }
     }
 
     /// A connection for reading only: a free read-only connection if there is one, else the
@@ -182,15 +219,19 @@ impl AppState {
         let readers = &self.inner.readers;
         for reader in readers {
             match reader.try_lock() {
-                Ok(guard) => return ReadGuard(guard),
-                Err(TryLockError::Poisoned(p)) => return ReadGuard(p.into_inner()),
+                Ok(guard) => return ReadGuard(ReadLock::Reader(guard)),
+                Err(TryLockError::Poisoned(p)) => {
+                    return ReadGuard(ReadLock::Reader(p.into_inner()))
+                }
                 Err(TryLockError::WouldBlock) => {}
             }
         }
         let turn = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
         match readers.get(turn % readers.len().max(1)) {
-            Some(reader) => ReadGuard(reader.lock().unwrap_or_else(PoisonError::into_inner)),
-            None => ReadGuard(self.store()),
+            Some(reader) => ReadGuard(ReadLock::Reader(
+                reader.lock().unwrap_or_else(PoisonError::into_inner),
+            )),
+            None => ReadGuard(ReadLock::Writer(self.store())),
         }
     }
 
@@ -242,15 +283,54 @@ fn reader_count() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
 }
 
+/// The locked read-write connection; releasing it wakes a task waiting in
+/// [`AppState::write`].
+pub struct WriteGuard<'a> {
+    /// Always `Some` until dropped.
+    guard: Option<MutexGuard<'a, Store>>,
+    unlocked: &'a tokio::sync::Notify,
+}
+
+impl std::ops::Deref for WriteGuard<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        // `guard` is only taken in `drop`.
+        self.guard.as_deref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl std::ops::DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.guard.as_deref_mut().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        self.unlocked.notify_one();
+    }
+}
+
 /// A locked connection that can only be read through: `&Store` methods do not write (they
 /// are the store's read API; `Store::sql_execute` aside, a test tool).
-pub struct ReadGuard<'a>(MutexGuard<'a, Store>);
+pub struct ReadGuard<'a>(ReadLock<'a>);
+
+/// What a [`ReadGuard`] holds: a reader, or the read-write connection when there are none.
+enum ReadLock<'a> {
+    Reader(MutexGuard<'a, Store>),
+    Writer(WriteGuard<'a>),
+}
 
 impl std::ops::Deref for ReadGuard<'_> {
     type Target = Store;
 
     fn deref(&self) -> &Store {
-        &self.0
+        match &self.0 {
+            ReadLock::Reader(guard) => guard,
+            ReadLock::Writer(guard) => guard,
+        }
     }
 }
 

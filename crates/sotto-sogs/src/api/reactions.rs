@@ -31,7 +31,7 @@ pub(super) async fn pin(
     Extension(caller): Extension<Caller>,
     Path((token, id)): Path<(String, String)>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let id_num = int_segment(&id)?;
     let (room, user) = pin_admin(&store, &caller, &token)?;
     if !store.is_regular_message(room.id, id_num)? {
@@ -47,7 +47,7 @@ pub(super) async fn unpin(
     Extension(caller): Extension<Caller>,
     Path((token, id)): Path<(String, String)>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let id = int_segment(&id)?;
     let (room, _) = pin_admin(&store, &caller, &token)?;
     let n = store.unpin(room.id, Some(id), st.config().file_expiry)?;
@@ -60,7 +60,7 @@ pub(super) async fn unpin_all(
     Extension(caller): Extension<Caller>,
     Path(token): Path<String>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let (room, _) = pin_admin(&store, &caller, &token)?;
     let n = store.unpin(room.id, None, st.config().file_expiry)?;
     ok(json!({ "unpinned": n, "info_updates": store.info_updates(room.id)? }))
@@ -119,7 +119,7 @@ pub(super) async fn react(
     Extension(caller): Extension<Caller>,
     Path((token, id, reaction)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let (room, user, id) = reaction_request(&store, &caller, &token, &id, &reaction)?;
     let quota = crate::store::QuotaKind::Reaction;
     super::quota::check(st.config(), &store, &room, user, quota, crate::util::now())?;
@@ -133,7 +133,7 @@ pub(super) async fn unreact(
     Extension(caller): Extension<Caller>,
     Path((token, id, reaction)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let (_, user, id) = reaction_request(&store, &caller, &token, &id, &reaction)?;
     let (removed, seqno) = store.remove_reaction(id, &reaction, user.id)?;
     ok(json!({ "removed": removed, "seqno": seqno }))

@@ -200,7 +200,7 @@ pub(super) async fn update_room(
     Path(token): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let room = find_room(&store, &token)?;
     let user = require_user(&caller)?;
     require_mod(&store.permissions(&room, Some(user))?, true)?;
@@ -366,7 +366,7 @@ pub(super) async fn set_permissions(
     Path((token, sid)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let (room, _) = mod_room(&store, &caller, &token)?;
     let id = session_id_segment(&st, &sid, false)?;
     let req = &json_object(&body)?;
@@ -471,7 +471,7 @@ pub(super) async fn set_future_permissions(
     Path((token, sid)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let (room, _) = mod_room(&store, &caller, &token)?;
     let id = session_id_segment(&st, &sid, false)?;
     let req = &json_object(&body)?;
@@ -528,7 +528,7 @@ pub(super) async fn delete_all_in_room(
     Extension(caller): Extension<Caller>,
     Path((token, sid)): Path<(String, String)>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let room = find_room(&store, &token)?;
     let poster = poster(&store, &st, &sid)?;
     let deleter = require_user(&caller)?;
@@ -545,7 +545,7 @@ pub(super) async fn delete_all_everywhere(
     Extension(caller): Extension<Caller>,
     Path(sid): Path<String>,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let poster = poster(&store, &st, &sid)?;
     let deleter = require_user(&caller)?;
     let mut total = 0;

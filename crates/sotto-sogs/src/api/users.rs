@@ -71,7 +71,7 @@ pub(super) async fn set_moderator(
     Path(sid): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let id = session_id_segment(&st, &sid, true)?;
     let user = require_user(&caller)?;
     let req = &json_object(&body)?;
@@ -145,7 +145,7 @@ pub(super) async fn ban(
     Path(sid): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let id = session_id_segment(&st, &sid, true)?;
     let user = require_user(&caller)?;
     let req = &json_object(&body)?;
@@ -192,7 +192,7 @@ pub(super) async fn unban(
     Path(sid): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let id = session_id_segment(&st, &sid, true)?;
     let user = require_user(&caller)?;
     let req = &json_object(&body)?;

@@ -225,7 +225,7 @@ pub(super) async fn create_room(
         return Err(AutoError::bad_request("'name' must not be empty"));
     }
     let description = opt_string(&req, "description", MAX_DESCRIPTION_CHARS)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let room = match store.add_room(
         &token,
         &name,
@@ -250,7 +250,7 @@ pub(super) async fn get_room(
     Extension(bot): Extension<Bot>,
     Path(token): Path<String>,
 ) -> AutoResult {
-    let store = st.store();
+    let store = st.write().await;
     let room = room(&store, &bot, &token)?;
     ok(room_json(&room))
 }
@@ -270,7 +270,7 @@ pub(super) async fn update_room(
     }
     let description = opt_string(&req, "description", MAX_DESCRIPTION_CHARS)?;
     let clear_description = matches!(req.get("description"), Some(Value::Null));
-    let mut store = st.store();
+    let mut store = st.write().await;
     let r = room(&store, &bot, &token)?;
     if let Some(name) = &name {
         store.set_room_name(r.id, name)?;
@@ -289,7 +289,7 @@ pub(super) async fn delete_room(
     Path(token): Path<String>,
 ) -> AutoResult {
     require_server_admin(&bot)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let r = room(&store, &bot, &token)?;
     let parsed: RoomToken = r
         .token
@@ -315,7 +315,7 @@ pub(super) async fn post_message(
         return Err(AutoError::bad_request("'text' must not be empty"));
     }
     let author = BotIdentity::new(&st, &bot)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let r = room(&store, &bot, &token)?;
     let user = author.user(&st, &mut store)?;
     let now = util::now();
@@ -363,7 +363,7 @@ pub(super) async fn list_messages(
     };
     let since = int("since", 0)?.max(0);
     let limit = int("limit", LIST_LIMIT_DEFAULT)?.clamp(1, LIST_LIMIT_MAX);
-    let store = st.store();
+    let store = st.write().await;
     let r = room(&store, &bot, &token)?;
     let list: Vec<Value> = store
         .bot_messages(r.id, since, limit)?
@@ -386,7 +386,7 @@ pub(super) async fn delete_message(
     Extension(bot): Extension<Bot>,
     Path((token, id)): Path<(String, String)>,
 ) -> AutoResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let r = room(&store, &bot, &token)?;
     let id: i64 = id
         .parse()
@@ -477,7 +477,7 @@ pub(super) async fn ban_in_room(
     let req = object(&body)?;
     let id = session_id_field(&req)?;
     let timeout = timeout(&req)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let r = room(&store, &bot, &token)?;
     let users = ban_targets(&st, &mut store, &id)?;
     refuse_moderators(&users)?;
@@ -495,7 +495,7 @@ pub(super) async fn unban_in_room(
     Extension(bot): Extension<Bot>,
     Path((token, sid)): Path<(String, String)>,
 ) -> AutoResult {
-    let mut store = st.store();
+    let mut store = st.write().await;
     let r = room(&store, &bot, &token)?;
     let id = account(&sid)?;
     let mut any = false;
@@ -520,7 +520,7 @@ pub(super) async fn room_bans(
     Extension(bot): Extension<Bot>,
     Path(token): Path<String>,
 ) -> AutoResult {
-    let store = st.store();
+    let store = st.write().await;
     let r = room(&store, &bot, &token)?;
     ok(bans_json(&store.bans(Some(r.id))?))
 }
@@ -541,7 +541,7 @@ pub(super) async fn global_ban(
         Some(_) => return Err(AutoError::bad_request("'purge' must be true or false")),
     };
     let timeout = timeout(&req)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let users = ban_targets(&st, &mut store, &id)?;
     refuse_moderators(&users)?;
     let report = global_ban_users(&mut store, &users, timeout.map(|t| util::now() + t), purge)?;
@@ -592,7 +592,7 @@ pub(super) async fn upload(
         return Err(AutoError::bad_request("empty upload"));
     }
     let author = BotIdentity::new(&st, &bot)?;
-    let mut store = st.store();
+    let mut store = st.write().await;
     let r = room(&store, &bot, &token)?;
     let user = author.user(&st, &mut store)?;
     let id = crate::api::files::save_upload(

@@ -155,7 +155,7 @@ pub(super) async fn dispatch(
     let found = if token.is_empty() {
         Err(AutoError::unauthorized("missing API token"))
     } else {
-        match st.store().api_token_by_hash(&hash_token(&token)) {
+        match st.write().await.api_token_by_hash(&hash_token(&token)) {
             Ok(Some(t)) => Ok(t),
             Ok(None) => Err(AutoError::unauthorized("invalid or revoked API token")),
             Err(e) => Err(e.into()),
