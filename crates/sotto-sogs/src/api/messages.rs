@@ -107,7 +107,7 @@ fn messages_body(
 }
 
 /// The shared body of the message-listing routes.
-fn fetch(
+async fn fetch(
     st: &AppState,
     caller: &Caller,
     token: &str,
@@ -115,38 +115,42 @@ fn fetch(
     query: Option<&str>,
     single: bool,
 ) -> ApiResult {
-    let store = st.reader();
-    let room = find_room(&store, token)?;
-    let perms = store.permissions(&room, caller.user())?;
-    require_read(&perms)?;
-    let limit = if single {
-        1
-    } else {
-        int_param(query, "limit", LIMIT_DEFAULT, Some(LIMIT_RANGE))?
-    };
-    let reactors = int_param(query, "reactors", REACTORS_DEFAULT, Some(REACTORS_RANGE))?;
-    // Anonymous list answers are the same for every anonymous caller until the room's message
-    // sequence moves; `room` was read above, before the messages are (see message_cache.rs).
-    let question = (caller.user().is_none() && !single).then_some(Question {
-        fetch,
-        limit,
-        reactors,
-    });
-    if let Some(question) = &question {
-        if let Some(body) = st.message_cache().get(&room, question) {
-            return Ok(json_bytes(StatusCode::OK, body));
+    let (room, rows, reactions, question) = {
+        let store = st.reader();
+        let room = find_room(&store, token)?;
+        let perms = store.permissions(&room, caller.user())?;
+        require_read(&perms)?;
+        let limit = if single {
+            1
+        } else {
+            int_param(query, "limit", LIMIT_DEFAULT, Some(LIMIT_RANGE))?
+        };
+        let reactors = int_param(query, "reactors", REACTORS_DEFAULT, Some(REACTORS_RANGE))?;
+        // Anonymous list answers are the same for every anonymous caller until the room's
+        // message sequence moves; `room` was read above, before the messages are (see
+        // message_cache.rs).
+        let question = (caller.user().is_none() && !single).then_some(Question {
+            fetch,
+            limit,
+            reactors,
+        });
+        if let Some(question) = &question {
+            if let Some(body) = st.message_cache().get(&room, question) {
+                return Ok(json_bytes(StatusCode::OK, body));
+            }
         }
-    }
-    let viewer = Viewer {
-        user: caller.user().map(|u| u.id),
-        moderator: perms.is_moderator(),
+        let viewer = Viewer {
+            user: caller.user().map(|u| u.id),
+            moderator: perms.is_moderator(),
+        };
+        let rows = store.messages_for(room.id, viewer, fetch, limit)?;
+        let reactions = reactions_of(&store, &rows, fetch, viewer.user, reactors, single)?;
+        (room, rows, reactions, question)
     };
-    let rows = store.messages_for(room.id, viewer, fetch, limit)?;
-    let reactions = reactions_of(&store, &rows, fetch, viewer.user, reactors, single)?;
-    drop(store);
     // After the reads (PySOGS records it before; nothing in the answer depends on it).
     if let Some(user) = caller.user() {
-        st.record_room_activity(room.id, user.id, util::now())?;
+        st.record_room_activity(room.id, user.id, util::now())
+            .await?;
     }
     let Some(body) = messages_body(&rows, &reactions, fetch, single)? else {
         return Err(ApiError::not_found());
@@ -175,6 +179,7 @@ pub(super) async fn since(
         q.as_deref(),
         false,
     )
+    .await
 }
 
 /// `GET /room/<token>/messages/recent`.
@@ -184,7 +189,7 @@ pub(super) async fn recent(
     Path(token): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    fetch(&st, &caller, &token, Fetch::Recent, q.as_deref(), false)
+    fetch(&st, &caller, &token, Fetch::Recent, q.as_deref(), false).await
 }
 
 /// `GET /room/<token>/messages/before/<id>`.
@@ -195,7 +200,7 @@ pub(super) async fn before(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let id = int_segment(&id)?;
-    fetch(&st, &caller, &token, Fetch::Before(id), q.as_deref(), false)
+    fetch(&st, &caller, &token, Fetch::Before(id), q.as_deref(), false).await
 }
 
 /// `GET /room/<token>/message/<id>`.
@@ -206,7 +211,7 @@ pub(super) async fn single(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let id = int_segment(&id)?;
-    fetch(&st, &caller, &token, Fetch::Single(id), q.as_deref(), true)
+    fetch(&st, &caller, &token, Fetch::Single(id), q.as_deref(), true).await
 }
 
 /// `data`, `signature` and `files` of a post or edit body: bad base64 or a signature that is

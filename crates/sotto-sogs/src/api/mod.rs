@@ -239,20 +239,20 @@ impl AppState {
     /// connection, unless this process wrote it less than [`ACTIVITY_RESOLUTION`] ago: the
     /// store would leave the row as it is then, and asking it would queue every poll behind
     /// the writes.
-    fn record_room_activity(&self, room: i64, user: i64, now: f64) -> crate::Result<()> {
+    async fn record_room_activity(&self, room: i64, user: i64, now: f64) -> crate::Result<()> {
         let lock = || {
             self.inner
                 .room_activity
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
         };
-        if lock()
+        let recent = lock()
             .get(&(room, user))
-            .is_some_and(|&at| now - at < ACTIVITY_RESOLUTION)
-        {
+            .is_some_and(|&at| now - at < ACTIVITY_RESOLUTION);
+        if recent {
             return Ok(());
         }
-        self.store().touch_room_activity(room, user, now)?;
+        self.write().await.touch_room_activity(room, user, now)?;
         let mut seen = lock();
         if seen.len() >= ROOM_ACTIVITY_MEMORY {
             seen.clear();

@@ -151,27 +151,30 @@ pub(super) async fn poll_info(
     Extension(caller): Extension<Caller>,
     Path((token, info_updates)): Path<(String, String)>,
 ) -> ApiResult {
-    let store = st.reader();
-    let room = find_room(&store, &token)?;
-    let since = int_segment(&info_updates)?;
-    let perms = store.permissions(&room, caller.user())?;
-    require_read(&perms)?;
-    let mut res = Map::new();
-    res.insert("token".into(), json!(room.token));
-    res.insert("active_users".into(), json!(room.active_users));
-    res.insert("read".into(), json!(perms.can_read()));
-    res.insert("write".into(), json!(perms.can_write()));
-    res.insert("upload".into(), json!(perms.can_upload()));
-    if room.info_updates != since {
-        res.insert(
-            "details".into(),
-            room_info(&store, &st, &room, caller.user(), &perms)?,
-        );
-    }
-    drop(store);
+    let (room, perms, mut res) = {
+        let store = st.reader();
+        let room = find_room(&store, &token)?;
+        let since = int_segment(&info_updates)?;
+        let perms = store.permissions(&room, caller.user())?;
+        require_read(&perms)?;
+        let mut res = Map::new();
+        res.insert("token".into(), json!(room.token));
+        res.insert("active_users".into(), json!(room.active_users));
+        res.insert("read".into(), json!(perms.can_read()));
+        res.insert("write".into(), json!(perms.can_write()));
+        res.insert("upload".into(), json!(perms.can_upload()));
+        if room.info_updates != since {
+            res.insert(
+                "details".into(),
+                room_info(&store, &st, &room, caller.user(), &perms)?,
+            );
+        }
+        (room, perms, res)
+    };
     // After the reads (PySOGS records it before; nothing in the answer depends on it).
     if let Some(user) = caller.user() {
-        st.record_room_activity(room.id, user.id, util::now())?;
+        st.record_room_activity(room.id, user.id, util::now())
+            .await?;
     }
     add_role_flags(&mut res, &room, caller.user(), &perms);
     ok(Value::Object(res))
