@@ -602,6 +602,31 @@ impl Statement<'_> {
 }
 
 impl Statement<'_> {
+    /// Every row, read on SQLite by `sqlite` straight from the engine's row (no owned value per
+    /// column: for the hottest queries), elsewhere by `owned` as [`Statement::query_map_owned`].
+    /// The two must read the same columns the same way.
+    pub(crate) fn query_map_typed<P, T>(
+        &mut self,
+        params: P,
+        sqlite: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        owned: impl FnMut(&mut RowMut<'_>) -> Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        P: Params,
+    {
+        match self.db {
+            Db::Sqlite(c) => {
+                let values = params.into_values();
+                let mut stmt = c.prepare_cached(&self.sql)?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(values.iter()), sqlite)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            }
+            Db::Postgres(_) => self.query_map_owned(params, owned),
+        }
+    }
+
     /// Every row through `f`, which may move the columns out ([`RowMut::take`]).
     pub(crate) fn query_map_owned<P, T, F>(&mut self, params: P, mut f: F) -> Result<Vec<T>>
     where

@@ -46,6 +46,35 @@ impl MessageRow {
     const COLUMNS: &'static str = "id, session_id, posted, edited, seqno, seqno_data, \
         seqno_reactions, data, data_size, signature, whisper_to, whisper_mods";
 
+    /// The row of a [`Self::COLUMNS`] query read straight from SQLite (the same conversions as
+    /// [`Self::from_row`]: text as lossy UTF-8, numbers as stored).
+    fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let text = |i: usize| -> rusqlite::Result<Option<String>> {
+            Ok(match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => None,
+                v => Some(String::from_utf8_lossy(v.as_bytes()?).into_owned()),
+            })
+        };
+        Ok(Self {
+            id: r.get(0)?,
+            session_id: text(1)?.ok_or(rusqlite::Error::InvalidColumnType(
+                1,
+                "session_id".to_owned(),
+                rusqlite::types::Type::Null,
+            ))?,
+            posted: r.get(2)?,
+            edited: r.get(3)?,
+            seqno: r.get(4)?,
+            seqno_data: r.get(5)?,
+            seqno_reactions: r.get(6)?,
+            data: r.get(7)?,
+            data_size: r.get(8)?,
+            signature: r.get(9)?,
+            whisper_to: text(10)?,
+            whisper_mods: r.get(11)?,
+        })
+    }
+
     /// The row of a [`Self::COLUMNS`] query, its text and blobs moved, not copied.
     fn from_row(r: &mut RowMut<'_>) -> Result<Self> {
         Ok(Self {
@@ -183,8 +212,9 @@ impl Store {
              WHERE room = ?1 AND NOT filtered {not_deleted} {clause} {whisper} {order}",
             MessageRow::COLUMNS
         );
-        self.conn.prepare(&sql)?.query_map_owned(
+        self.conn.prepare(&sql)?.query_map_typed(
             params![room_id, arg, viewer.user, limit],
+            MessageRow::from_sqlite,
             MessageRow::from_row,
         )
     }
