@@ -692,3 +692,32 @@ fn user_activity_is_written_at_most_once_a_minute() {
     f.store.touch_user(alice, t0 + 122.0).unwrap();
     assert_eq!(last_active(&f.store), t0 + 122.0);
 }
+
+/// A panic inside `Store::atomic` (a bug) undoes the transaction's writes and leaves the store
+/// as it was: later writes are top-level again and stay.
+#[test]
+fn a_panic_inside_atomic_rolls_back_and_leaves_the_store_usable() {
+    let mut f = fixture();
+    let (room, bob) = (f.room, f.bob);
+    let banned = |s: &Store| {
+        int(
+            s,
+            "SELECT COUNT(*) FROM user_permission_overrides WHERE room = ?1 AND \"user\" = ?2
+             AND banned",
+            params![room, bob],
+        )
+    };
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _: sotto_sogs::Result<()> = f.store.atomic(|s| {
+            s.ban_from_room(room, bob, None)?;
+            panic!("a bug");
+        });
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(banned(&f.store), 0);
+    // Not inside the abandoned transaction any more: later writes are top-level and stay.
+    f.store.ban_from_room(room, bob, None).unwrap();
+    assert_eq!(banned(&f.store), 1);
+    let msg = post(&f.store, room, bob, b"after");
+    assert!(msg > 0);
+}

@@ -193,8 +193,19 @@ impl Store {
         };
         self.conn.execute_batch(begin)?;
         self.in_atomic = true;
-        let result = f(self);
+        // A panic in `f` (a bug) must not leave the shared connection inside this transaction
+        // with every later write a savepoint of it: undo, then let the panic go on.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
         self.in_atomic = false;
+        let result = match result {
+            Ok(result) => result,
+            Err(panic) => {
+                if let Err(e) = self.conn.execute_batch(rollback) {
+                    tracing::error!("rolling back after a panic failed: {e}");
+                }
+                std::panic::resume_unwind(panic)
+            }
+        };
         match result {
             Ok(v) => {
                 self.conn.execute_batch(commit)?;
