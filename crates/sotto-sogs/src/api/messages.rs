@@ -35,7 +35,8 @@ const RATE_LIMIT_INTERVAL: f64 = 16.0;
 /// Signature length.
 const SIGNATURE_LEN: usize = 64;
 
-/// What `fetch` returns beside the rows' own fields: `since` for reaction-only entries.
+/// The seqno a `since` listing starts after (0 for the other fetches), which decides the
+/// reaction-only entries.
 fn since_of(fetch: Fetch) -> i64 {
     match fetch {
         Fetch::Since { seqno, .. } => seqno,

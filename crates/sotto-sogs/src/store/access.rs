@@ -311,7 +311,6 @@ impl Store {
     }
 }
 
-/// The user row for a session ID inside a write transaction (see [`Store::user_for_request`]).
 /// `users.last_active = now`, unless it is less than [`ACTIVITY_RESOLUTION`] old.
 fn touch(db: &super::db::Db, user_id: i64, now: f64) -> Result<()> {
     db.execute(
@@ -321,6 +320,7 @@ fn touch(db: &super::db::Db, user_id: i64, now: f64) -> Result<()> {
     Ok(())
 }
 
+/// The user row for a session ID inside a write transaction (see [`Store::user_for_request`]).
 fn user_row(tx: &super::db::Db, session_id: &str, require_blind: bool) -> Result<(User, bool)> {
     let existing = tx
         .query_row(

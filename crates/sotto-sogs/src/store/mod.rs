@@ -130,8 +130,7 @@ impl Store {
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                         | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
-                conn.busy_timeout(BUSY_TIMEOUT)?;
-                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                Self::configure(&conn)?;
                 Ok(Self {
                     in_atomic: false,
                     conn: Db::Sqlite(conn),
@@ -150,11 +149,17 @@ impl Store {
         Self::setup(Connection::open_in_memory()?)
     }
 
-    fn setup(conn: Connection) -> Result<Self> {
+    /// What every SQLite connection of ours gets: a busy timeout and a statement cache.
+    fn configure(conn: &Connection) -> Result<()> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Every statement is prepared once and reused: compiling SQL was a third of the CPU
         // of a desktop `/batch` poll (docs/benchmarks.md).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(())
+    }
+
+    fn setup(conn: Connection) -> Result<Self> {
+        Self::configure(&conn)?;
         // journal_mode answers with the mode in force (in-memory databases stay "memory").
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.pragma_update(None, "foreign_keys", true)?;
@@ -346,7 +351,7 @@ impl Store {
     /// database whose schema is current.
     pub fn ensure_server_indexes(&mut self) -> Result<()> {
         let tx = self.write()?;
-        for (_, sql) in schema::SERVER_INDEXES {
+        for sql in schema::SERVER_INDEXES {
             tx.execute_batch(sql)?;
         }
         tx.commit()?;

@@ -49,10 +49,9 @@ pub(crate) const PYSOGS_VERSION: i64 = 1;
 /// with the square of the posting rate (35 % of the server's CPU under the posting benchmark,
 /// docs/benchmarks.md); this index answers it from the index alone. The same statement works on
 /// both engines.
-pub(crate) const SERVER_INDEXES: &[(&str, &str)] = &[(
-    "sotto_messages_room_user_posted",
+pub(crate) const SERVER_INDEXES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS sotto_messages_room_user_posted ON messages(room, \"user\", posted)",
-)];
+];
 
 /// Our bookkeeping table. Its name is ours alone; PySOGS reflects it and leaves it be.
 pub(crate) const MIGRATIONS_TABLE_SQL: &str = "
